@@ -1,0 +1,138 @@
+"""Behavioural features: from raw user columns to a matrix in [0, 1] that K-Means and Ward share.
+
+Every feature is oriented so that higher = more active:
+
+    x = clip((min(log1p(max(value - offset, 0)), cap) - lo) / (hi - lo), 0, 1)
+    x = 1 - x   for features marked ``invert`` (recency: fewer days since login = more active)
+
+``offset`` removes platform defaults (3 followers, 8 follows); ``cap`` is a high quantile of the
+log1p values (config ``features.cap_quantile``) so that a handful of power sellers cannot stretch
+the scale; ``lo``/``hi`` are the min/max of the capped values. The fitted parameters are plain
+numbers, saved in ``model.json`` so that the browser scorer applies the very same transform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One clustering feature: its source column, default to subtract, orientation and reason."""
+
+    name: str
+    column: str
+    offset_key: str | None  # config [features] key holding the platform default, if any
+    invert: bool
+    reason: str
+
+
+FEATURE_SPECS: tuple[FeatureSpec, ...] = (
+    FeatureSpec("followers_excess", "socialNbFollowers", "default_followers", False,
+                "Followers beyond the 3 every new account gets: others care about this seller."),
+    FeatureSpec("follows_excess", "socialNbFollows", "default_follows", False,
+                "Follows beyond the 8 every new account gets: the user builds a network."),
+    FeatureSpec("products_liked", "socialProductsLiked", None, False,
+                "Likes: the lightest form of engagement with the catalogue."),
+    FeatureSpec("products_listed", "productsListed", None, False,
+                "Products on sale now: supply-side activity."),
+    FeatureSpec("products_sold", "productsSold", None, False,
+                "Products sold: completed supply-side transactions."),
+    FeatureSpec("products_wished", "productsWished", None, False,
+                "Wish-list entries: purchase intent."),
+    FeatureSpec("products_bought", "productsBought", None, False,
+                "Products bought: completed demand-side transactions."),
+    FeatureSpec("login_recency", "daysSinceLastLogin", None, True,
+                "Days since the last login, inverted: recent users score high."),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURE_SPECS)
+FEATURE_COLUMNS: tuple[str, ...] = tuple(spec.column for spec in FEATURE_SPECS)
+
+#: Columns deliberately kept out of the distance, and why (shown on the site).
+EXCLUDED_COLUMNS: dict[str, str] = {
+    "seniority": "Sign-up cohort (two cohorts, 19 values): clustering on it would split users by "
+                 "when they joined, not by what they do.",
+    "seniorityAsMonths": "Redundant: seniority / 30.",
+    "seniorityAsYears": "Redundant: seniority / 360.",
+    "hasAnyApp": "App ownership: a public attempt's 'activity' clusters turned out to be app "
+                 "ownership x cohort; kept for profiles only.",
+    "hasAndroidApp": "App ownership (see hasAnyApp); profiles only.",
+    "hasIosApp": "App ownership (see hasAnyApp); profiles only.",
+    "hasProfilePicture": "Profile completeness, not activity (almost every user has one).",
+    "productsPassRate": "Quality of listings, not activity; 0 for 99% of users and undefined "
+                        "without listings.",
+    "gender": "Demographic, not behaviour; profiles only.",
+    "civilityGenderId": "Redundant with gender.",
+    "civilityTitle": "Redundant with gender.",
+    "country": "Geography, not behaviour; profiles only.",
+    "countryCode": "Redundant with country.",
+    "language": "Geography, not behaviour; profiles only.",
+    "type": "Constant ('user').",
+    "identifierHash": "Identifier.",
+}
+
+
+def offsets(config: dict[str, Any]) -> list[float]:
+    """The platform default subtracted from each feature's column (0 where there is none)."""
+    return [float(config["features"][s.offset_key]) if s.offset_key else 0.0 for s in FEATURE_SPECS]
+
+
+def log_excess(values: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """log1p(max(values - offset, 0)), column-wise; values float64[n, f], offset float64[f]."""
+    return np.log1p(np.maximum(values - offset, 0.0))
+
+
+def fit_transform_params(users: pd.DataFrame, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fit per-feature ``offset``, ``cap``, ``lo``, ``hi`` (log1p units) on ``users`` [n rows].
+
+    Returns one plain dict per feature (JSON-ready, the ``features`` entry of model.json).
+    """
+    offset = np.asarray(offsets(config))
+    logged = log_excess(users[list(FEATURE_COLUMNS)].to_numpy(np.float64), offset)
+    caps = np.quantile(logged, config["features"]["cap_quantile"], axis=0, method="linear")
+    capped = np.minimum(logged, caps)
+    params = []
+    for j, spec in enumerate(FEATURE_SPECS):
+        params.append({
+            "name": spec.name,
+            "column": spec.column,
+            "offset": float(offset[j]),
+            "cap": float(caps[j]),
+            "lo": float(capped[:, j].min()),
+            "hi": float(capped[:, j].max()),
+            "invert": spec.invert,
+        })
+    return params
+
+
+def transform(users: pd.DataFrame, params: list[dict[str, Any]]) -> np.ndarray:
+    """Apply fitted ``params`` to ``users``: float64[n, f] in [0, 1], higher = more active."""
+    values = users[[p["column"] for p in params]].to_numpy(np.float64)
+    offset = np.array([p["offset"] for p in params])
+    cap = np.array([p["cap"] for p in params])
+    lo = np.array([p["lo"] for p in params])
+    span = np.array([p["hi"] - p["lo"] for p in params])
+    span[span <= 0] = 1.0  # a constant feature maps to 0 instead of dividing by zero
+    scaled = np.clip((np.minimum(log_excess(values, offset), cap) - lo) / span, 0.0, 1.0)
+    invert = np.array([p["invert"] for p in params])
+    scaled[:, invert] = 1.0 - scaled[:, invert]
+    return scaled
+
+
+def feature_decisions(params: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+    """What went into the distance and why, and what stayed out (for the artifacts and the site)."""
+    used = [
+        {**p, "reason": spec.reason}
+        for p, spec in zip(params, FEATURE_SPECS, strict=True)
+    ]
+    return {
+        "formula": "x = clip((min(log1p(max(value - offset, 0)), cap) - lo) / (hi - lo), 0, 1); "
+                   "x = 1 - x when invert",
+        "cap_quantile": config["features"]["cap_quantile"],
+        "used": used,
+        "excluded": [{"column": c, "reason": r} for c, r in EXCLUDED_COLUMNS.items()],
+    }

@@ -1,0 +1,75 @@
+"""``model.json``: everything a client needs to score a new user, in plain JSON.
+
+Python (``c2c score``) and the browser scorer read the same file and apply the same arithmetic:
+the feature transform of :mod:`analysis.features`, then the nearest centroid (Euclidean) of the
+chosen solution. A new user joins the Ward cluster whose centroid is nearest: Ward itself has no
+rule for points that were not in the tree.
+
+Layout::
+
+    {"schema_version": 1,
+     "features": [{"name", "column", "offset", "cap", "lo", "hi", "invert"}, ...],
+     "formula": "...",
+     "required_columns": ["identifierHash", <feature columns>],
+     "chosen": {"algorithm": "kmeans", "k": 4},
+     "tiers": ["inactive", "moderate", "active"],
+     "solutions": [{"algorithm", "k", "centroids": [[f floats] x k], "tier_of_cluster": [k str],
+                    "activity_score": [k floats], "sizes": [k ints]}, ...]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from analysis.schema import ID_COLUMN
+
+MODEL_SCHEMA_VERSION = 1
+TIERS = ("inactive", "moderate", "active")
+
+
+def build_model(feature_params: list[dict[str, Any]], formula: str,
+                solutions: list[dict[str, Any]], chosen: dict[str, Any]) -> dict[str, Any]:
+    """Assemble the JSON-ready model from fitted transform params and every (algorithm, k)."""
+    return {
+        "schema_version": MODEL_SCHEMA_VERSION,
+        "features": feature_params,
+        "formula": formula,
+        "required_columns": [ID_COLUMN] + [p["column"] for p in feature_params],
+        "chosen": {"algorithm": chosen["algorithm"], "k": int(chosen["k"])},
+        "tiers": list(TIERS),
+        "solutions": solutions,
+    }
+
+
+def find_solution(model: dict[str, Any], algorithm: str | None = None,
+                  k: int | None = None) -> dict[str, Any]:
+    """The solution for (algorithm, k); either left as None falls back to the chosen one's."""
+    algorithm = algorithm or model["chosen"]["algorithm"]
+    k = int(k or model["chosen"]["k"])
+    for sol in model["solutions"]:
+        if sol["algorithm"] == algorithm and sol["k"] == k:
+            return sol
+    available = sorted({(s["algorithm"], s["k"]) for s in model["solutions"]})
+    raise KeyError(f"no solution for algorithm={algorithm} k={k}; available: {available}")
+
+
+def nearest_centroid(X: np.ndarray, centroids: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Assign rows of ``X`` float64[n, f] to the nearest of ``centroids`` float64[k, f].
+
+    Returns (cluster int64[n], distance float64[n], margin float64[n]): the Euclidean distance to
+    the assigned centroid and how much farther the next nearest one is (0 when k == 1).
+    Ties go to the lowest cluster index, as in the browser scorer.
+    """
+    dist = np.empty((X.shape[0], centroids.shape[0]))
+    for c, centre in enumerate(centroids):
+        dist[:, c] = np.sqrt(((X - centre) ** 2).sum(axis=1))
+    cluster = dist.argmin(axis=1)
+    nearest = dist[np.arange(len(X)), cluster]
+    if centroids.shape[0] > 1:
+        second = np.partition(dist, 1, axis=1)[:, 1]
+    else:
+        second = nearest
+    return cluster.astype(np.int64), nearest, second - nearest
