@@ -12,7 +12,7 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
 
 
 def config_path() -> Path:
-    """The config file in force: ``$C2C_CONFIG`` if set, else ``config.toml`` at the project root."""
+    """The config file in force: ``$C2C_CONFIG`` if set, else the project's ``config.toml``."""
     return Path(os.environ.get("C2C_CONFIG", DEFAULT_CONFIG))
 
 

@@ -2,13 +2,13 @@
 
 
 class C2CError(Exception):
-    """A problem the user can fix; ``str(err)`` is the sentence printed, ``exit_code`` the status."""
+    """A problem the user can fix; ``str(err)`` is the sentence printed, ``exit_code`` the exit."""
 
     exit_code = 2
 
 
 class InputError(C2CError):
-    """Input cannot be read or used at all: missing, not a CSV, wrong delimiter, bad usage (exit 2)."""
+    """Input cannot be read or used: missing, not a CSV, wrong delimiter, bad usage (exit 2)."""
 
     exit_code = 2
 
