@@ -28,3 +28,14 @@ def real_data() -> Path:
             pytest.fail(f"real dataset missing at {REAL_DATA}")
         pytest.skip(f"real dataset not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def real_artifacts(real_data, tmp_path_factory):
+    """One full `segment` run on the real data per test session: (artifacts folder, manifest)."""
+    from analysis.config import load_config
+    from analysis.pipeline import segment
+
+    out = tmp_path_factory.mktemp("real") / "artifacts"
+    manifest = segment(real_data, out, load_config())
+    return out, manifest

@@ -1,0 +1,93 @@
+"""Aggregates that describe the raw data (distributions, defaults, correlations, places, recency).
+
+The exploration page draws only these numbers: no page ever embeds user rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.features import FEATURE_COLUMNS, fit_transform_params
+from analysis.schema import COUNT_COLUMNS
+from analysis.segments import product_activity
+
+NUMERIC_COLUMNS = [*COUNT_COLUMNS, "productsPassRate", "daysSinceLastLogin", "seniority"]
+
+
+def log_histogram(values: np.ndarray, bins: int = 20) -> list[dict[str, float]]:
+    """Histogram of log1p(values) in ``bins`` equal bins, edges given back in raw units."""
+    logged = np.log1p(values.astype(np.float64))
+    counts, edges = np.histogram(logged, bins=bins)
+    raw_edges = np.expm1(edges)
+    return [{"bin_start": round(float(a), 4), "bin_end": round(float(b), 4), "count": int(c)}
+            for a, b, c in zip(raw_edges[:-1], raw_edges[1:], counts, strict=True)]
+
+
+def column_summary(values: pd.Series) -> dict[str, Any]:
+    """Zero share, median, mean, p99, max, skewness and log-scale histogram of one column."""
+    v = values.to_numpy(np.float64)
+    return {
+        "zero_share": round(float((v == 0).mean()), 6),
+        "median": float(np.median(v)),
+        "mean": round(float(v.mean()), 6),
+        "p99": float(np.quantile(v, 0.99)),
+        "max": float(v.max()),
+        "skew": round(float(pd.Series(v).skew()), 6),
+        "histogram": log_histogram(v),
+    }
+
+
+def shares(series: pd.Series, key: str, top_n: int | None = None) -> list[dict[str, Any]]:
+    """Users and share per value, most frequent first (ties by name); optional top_n + 'other'."""
+    counts = series.value_counts().sort_index(kind="stable").sort_values(ascending=False,
+                                                                         kind="stable")
+    total = int(counts.sum())
+    rows = [{key: str(k), "users": int(v), "share": round(v / total, 6)}
+            for k, v in counts.items()]
+    if top_n is not None and len(rows) > top_n:
+        other = sum(r["users"] for r in rows[top_n:])
+        rows = rows[:top_n] + [{key: "other", "users": other, "share": round(other / total, 6)}]
+    return rows
+
+
+def explore(users: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
+    """All exploration aggregates of ``users`` (typed raw table, n rows)."""
+    feats = config["features"]
+    followers_default = users["socialNbFollowers"] == feats["default_followers"]
+    follows_default = users["socialNbFollows"] == feats["default_follows"]
+    corr = users[NUMERIC_COLUMNS].corr(method="spearman").fillna(0.0)
+    recency_counts, recency_edges = np.histogram(users["daysSinceLastLogin"],
+                                                 bins=np.arange(0, 750, 30))
+    params = fit_transform_params(users, config)
+    logged = np.log1p(np.maximum(users[list(FEATURE_COLUMNS)].to_numpy(np.float64)
+                                 - np.array([p["offset"] for p in params]), 0))
+    above_cap = (logged > np.array([p["cap"] for p in params]) + 1e-12).sum(axis=0)
+    seniority = users["seniority"].value_counts().sort_index()
+    return {
+        "n_users": int(len(users)),
+        "columns": {c: column_summary(users[c]) for c in NUMERIC_COLUMNS},
+        "defaults": {
+            "default_followers": feats["default_followers"],
+            "default_follows": feats["default_follows"],
+            "followers_at_default_share": round(float(followers_default.mean()), 6),
+            "follows_at_default_share": round(float(follows_default.mean()), 6),
+            "both_default_share": round(float((followers_default & follows_default).mean()), 6),
+            "no_product_activity_share": round(float((product_activity(users) == 0).mean()), 6),
+        },
+        "correlations": {"method": "spearman", "columns": NUMERIC_COLUMNS,
+                         "matrix": np.round(corr.to_numpy(), 6).tolist()},
+        "countries": shares(users["country"], "country", top_n=15),
+        "n_countries": int(users["country"].nunique()),
+        "n_country_codes": int(users["countryCode"].nunique()),
+        "languages": shares(users["language"], "language"),
+        "recency": [{"bin_start": int(a), "bin_end": int(b), "count": int(c)} for a, b, c in
+                    zip(recency_edges[:-1], recency_edges[1:], recency_counts, strict=True)],
+        "seniority": [{"seniority": int(s), "users": int(n)} for s, n in seniority.items()],
+        "any_app_share": round(float(users["hasAnyApp"].mean()), 6),
+        "outliers": {p["name"]: int(n) for p, n in zip(params, above_cap, strict=True)},
+        "distinct_behaviour_rows": int(len(users[list(FEATURE_COLUMNS)].drop_duplicates())),
+        "duplicate_rows_without_id": int(users.drop(columns="identifierHash").duplicated().sum()),
+    }

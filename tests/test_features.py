@@ -1,0 +1,48 @@
+"""Feature transform: defaults removed, scaled to [0, 1], oriented so higher = more active."""
+
+import numpy as np
+
+from analysis.config import load_config
+from analysis.features import FEATURE_NAMES, feature_decisions, fit_transform_params, transform
+
+CONFIG = load_config()
+
+
+def test_scaled_features_in_unit_interval_and_fitted_extremes_reach_bounds(users):
+    params = fit_transform_params(users, CONFIG)
+    X = transform(users, params)
+    assert X.shape == (len(users), len(FEATURE_NAMES))
+    assert X.min() >= 0.0 and X.max() <= 1.0
+    assert np.allclose(X.max(axis=0), 1.0)
+
+
+def test_platform_defaults_count_as_no_social_activity(users):
+    params = fit_transform_params(users, CONFIG)
+    at_default = users.assign(socialNbFollowers=3, socialNbFollows=8)
+    X = transform(at_default, params)
+    assert (X[:, FEATURE_NAMES.index("followers_excess")] == 0).all()
+    assert (X[:, FEATURE_NAMES.index("follows_excess")] == 0).all()
+
+
+def test_recent_login_scores_higher_than_old_login(users):
+    params = fit_transform_params(users, CONFIG)
+    col = FEATURE_NAMES.index("login_recency")
+    recent = transform(users.assign(daysSinceLastLogin=12), params)[:, col]
+    old = transform(users.assign(daysSinceLastLogin=700), params)[:, col]
+    assert (recent > old).all()
+
+
+def test_new_users_outside_fitted_range_are_clipped(users):
+    params = fit_transform_params(users, CONFIG)
+    extreme = users.assign(productsSold=10**9, daysSinceLastLogin=0)
+    X = transform(extreme, params)
+    assert X.min() >= 0.0 and X.max() <= 1.0
+
+
+def test_decisions_name_every_feature_and_exclusion(users):
+    params = fit_transform_params(users, CONFIG)
+    doc = feature_decisions(params, CONFIG)
+    assert [u["name"] for u in doc["used"]] == list(FEATURE_NAMES)
+    excluded = {e["column"] for e in doc["excluded"]}
+    assert {"seniority", "hasAnyApp", "seniorityAsMonths", "countryCode"} <= excluded
+    assert all(u["reason"] for u in doc["used"])

@@ -1,0 +1,133 @@
+"""End-to-end `segment`: rows conserved, deterministic, order-invariant, failures keep artifacts."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import load_config
+from analysis.errors import ValidationFailed
+from analysis.files import file_sha256
+from analysis.pipeline import segment
+from analysis.segments import product_activity
+from tests.synthetic import make_users, write_csv
+
+
+@pytest.fixture(scope="module")
+def fast_config():
+    """The real config with fewer bootstrap resamples and one worker (small synthetic data)."""
+    config = copy.deepcopy(load_config())
+    config["stability"]["resamples"] = 4
+    config["stability"]["n_jobs"] = 1
+    config["pca"]["sample_size"] = 300
+    return config
+
+
+@pytest.fixture(scope="module")
+def synthetic_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    return write_csv(make_users(1500, seed=5), folder / "users.csv")
+
+
+@pytest.fixture(scope="module")
+def first_run(synthetic_file, fast_config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "artifacts"
+    manifest = segment(synthetic_file, out, fast_config)
+    return out, manifest
+
+
+def tree_hashes(folder):
+    return {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_rows_conserved_and_tiers_sum(first_run):
+    out, manifest = first_run
+    assert manifest["rows_in"] == manifest["rows_clustered"] == 1500
+    assert manifest["hierarchical_rows"] == 1500
+    assert sum(manifest["tiers"].values()) == 1500
+    labels = pd.read_parquet(out / "labels.parquet")
+    assert len(labels) == 1500 and labels["identifierHash"].is_unique
+    assert set(labels["tier"].unique()) <= {"inactive", "moderate", "active"}
+    assert (labels["tier"].value_counts().reindex(list(manifest["tiers"])).fillna(0).astype(int)
+            .to_dict() == manifest["tiers"])
+
+
+def test_every_contract_artifact_present(first_run):
+    out, manifest = first_run
+    for name in ["manifest.json", "run.json", "validation_report.json", "labels.parquet",
+                 "metrics.json", "profiles.json", "pca.json", "dendrogram.json",
+                 "stability.json", "model.json", "segments.json", "agreement.json",
+                 "features.json", "exploration.json"]:
+        assert (out / name).exists(), name
+    for key in ["input_sha256", "rows_in", "rows_clustered", "hierarchical_rows", "chosen",
+                "tiers", "versions", "config"]:
+        assert key in manifest
+    assert manifest["chosen"]["reason"]
+
+
+def test_two_runs_are_byte_identical_except_run_json(first_run, synthetic_file, fast_config,
+                                                     tmp_path):
+    out, _ = first_run
+    segment(synthetic_file, tmp_path / "b", fast_config)
+    first, second = tree_hashes(out), tree_hashes(tmp_path / "b")
+    first.pop("run.json"), second.pop("run.json")
+    assert first == second
+
+
+def test_shuffled_input_gives_the_same_labels_per_user(first_run, fast_config, tmp_path):
+    out, _ = first_run
+    shuffled = make_users(1500, seed=5).sample(frac=1.0, random_state=1)
+    segment(write_csv(shuffled, tmp_path / "shuffled.csv"), tmp_path / "s", fast_config)
+    a = pd.read_parquet(out / "labels.parquet").set_index("identifierHash").sort_index()
+    b = pd.read_parquet(tmp_path / "s" / "labels.parquet").set_index("identifierHash").sort_index()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_active_tier_is_the_most_active(first_run):
+    out, _ = first_run
+    users = make_users(1500, seed=5)
+    tiers = pd.read_parquet(out / "labels.parquet")["tier"].astype(str).to_numpy()
+    activity = product_activity(users)
+    days = users["daysSinceLastLogin"].to_numpy()
+    med = {t: np.median(activity[tiers == t]) for t in ("inactive", "moderate", "active")}
+    rec = {t: np.median(days[tiers == t]) for t in ("inactive", "moderate", "active")}
+    assert med["active"] >= med["moderate"] >= med["inactive"]
+    assert med["active"] > med["inactive"]
+    assert rec["active"] < rec["inactive"]
+
+
+def test_degenerate_solutions_are_flagged_and_never_chosen(first_run):
+    out, manifest = first_run
+    metrics = json.loads((out / "metrics.json").read_text())["rows"]
+    chosen = next(m for m in metrics if (m["algorithm"], m["k"]) ==
+                  (manifest["chosen"]["algorithm"], manifest["chosen"]["k"]))
+    assert not chosen["degenerate"]
+    for m in metrics:
+        assert m["degenerate"] == (m["min_share"] < 0.005)
+
+
+def test_failed_run_leaves_previous_artifacts_untouched(first_run, fast_config, tmp_path):
+    out, _ = first_run
+    before = tree_hashes(out)
+    broken = make_users(300, seed=1).drop(columns="productsSold")
+    with pytest.raises(ValidationFailed, match="productsSold"):
+        segment(write_csv(broken, tmp_path / "broken.csv"), out, fast_config)
+    assert tree_hashes(out) == before
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_data_end_to_end(real_artifacts):
+    out, manifest = real_artifacts
+    assert manifest["rows_in"] == manifest["rows_clustered"] == 98913
+    assert manifest["hierarchical_rows"] == 98913
+    assert sum(manifest["tiers"].values()) == 98913
+    assert manifest["validation_status"] == "warn"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["rows"]) == 18
+    model = json.loads((out / "model.json").read_text())
+    assert len(model["solutions"]) == 18
