@@ -1,0 +1,167 @@
+"""Time the exact distinct-row algorithms against the all-rows baselines, in the same run.
+
+``bench_ward`` compares :func:`analysis.fastward.ward_users` (distinct rows, weighted Ward,
+cuts) with ``fastcluster.linkage_vector(X, "ward")`` on every row; ``bench_silhouette``
+compares :func:`analysis.silhouette.silhouette_weighted` (all labellings in one pass) with
+``sklearn.metrics.silhouette_score`` on every row (one labelling). Times are wall-clock
+seconds from ``time.perf_counter``; numba compilation (or loading its cache) is done by a
+warm-up call on a few rows, reported separately as ``*_compile_seconds`` and excluded from
+the timed runs. Each timed call runs once: on a shared machine, rerun to see the spread.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from analysis.fastward import distinct_rows, ward_flat_labels, ward_users
+from analysis.silhouette import silhouette_weighted
+
+#: Cluster counts whose flat Ward clusters must agree with fastcluster's.
+BENCH_K_VALUES = tuple(range(2, 11))
+
+#: Distinct rows used by the warm-up call that triggers numba compilation.
+WARMUP_ROWS = 64
+
+
+def bench_ward(X: np.ndarray, k_values=BENCH_K_VALUES) -> dict:
+    """Time weighted Ward on distinct rows against fastcluster on all rows, and compare.
+
+    Args:
+        X: float64[n, d] user features (all users).
+        k_values: cluster counts whose flat clusters are compared.
+
+    Returns:
+        ``ward_seconds`` (distinct rows + weighted Ward + cuts + expansion to users),
+        ``fastcluster_seconds`` (``fastcluster.linkage_vector(X, "ward")`` alone),
+        ``ward_speedup_vs_fastcluster`` (their ratio), ``ward_labels_identical`` (every ``k``
+        gives the same partition of the users), ``ward_min_ari`` (smallest adjusted Rand
+        index over ``k``), ``ward_max_rel_height_diff`` (largest relative difference between
+        our merge heights and fastcluster's non-zero ones, both sorted), ``ward_compile_seconds``,
+        ``n_users``, ``n_distinct``.
+    """
+    import fastcluster
+    from sklearn.metrics import adjusted_rand_score
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    ks = sorted({int(k) for k in k_values})
+    compile_seconds = _timed(lambda: ward_users(_warmup_rows(X), [1]))[0]
+    ward_seconds, (Z, ours, U, _, _) = _timed(lambda: ward_users(X, ks))
+    fc_seconds, Z_fc = _timed(lambda: fastcluster.linkage_vector(X, "ward"))
+    theirs = ward_flat_labels(Z_fc, ks)
+    aris = [adjusted_rand_score(ours[k], theirs[k]) for k in ks]
+    return {
+        "ward_seconds": ward_seconds,
+        "fastcluster_seconds": fc_seconds,
+        "ward_speedup_vs_fastcluster": fc_seconds / ward_seconds,
+        "ward_labels_identical": all(same_partition(ours[k], theirs[k]) for k in ks),
+        "ward_min_ari": float(min(aris)),
+        "ward_max_rel_height_diff": _max_rel_height_diff(Z, Z_fc),
+        "ward_compile_seconds": compile_seconds,
+        "n_users": int(X.shape[0]),
+        "n_distinct": int(U.shape[0]),
+    }
+
+
+def bench_silhouette(X: np.ndarray, labels_full: np.ndarray) -> dict:
+    """Time the distinct-row silhouette of all labellings against sklearn on one labelling.
+
+    Args:
+        X: float64[n, d] user features (all users).
+        labels_full: int[L, n] user labels per labelling; users on the same feature row must
+            share a label (true of any clustering of ``X``).
+
+    Returns:
+        ``silhouette_seconds_all_labellings`` (ours, all ``L``, including finding the distinct
+        rows), ``silhouette_seconds_one_labelling`` (ours, the first labelling alone),
+        ``sklearn_seconds_one_labelling`` (``silhouette_score(X, labels_full[0])``),
+        ``silhouette_speedup_vs_sklearn`` = ``L * sklearn_seconds_one_labelling /
+        silhouette_seconds_all_labellings`` (same work: all ``L``, sklearn's time extrapolated
+        from its one run), ``silhouette_speedup_per_labelling`` = ``sklearn_seconds_one_labelling
+        / silhouette_seconds_one_labelling`` (one labelling each, both measured),
+        ``silhouette_max_abs_diff`` (``|ours - sklearn|`` on the first labelling),
+        ``silhouette_compile_seconds``, ``silhouette_n_labellings``, ``n_users``, ``n_distinct``.
+    """
+    from sklearn.metrics import silhouette_score
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    labels_full = np.atleast_2d(np.asarray(labels_full))
+    if labels_full.shape[1] != X.shape[0]:
+        raise ValueError(f"labels_full must have shape (L, {X.shape[0]}), "
+                         f"got {labels_full.shape}")
+    n_labellings = labels_full.shape[0]
+    compile_seconds = _timed(lambda: _warmup_silhouette(X))[0]
+    all_seconds, (ours, n_distinct) = _timed(lambda: _silhouette_from_users(X, labels_full))
+    one_seconds = _timed(lambda: _silhouette_from_users(X, labels_full[:1]))[0]
+    sklearn_seconds, reference = _timed(lambda: silhouette_score(X, labels_full[0]))
+    return {
+        "silhouette_seconds_all_labellings": all_seconds,
+        "silhouette_seconds_one_labelling": one_seconds,
+        "sklearn_seconds_one_labelling": sklearn_seconds,
+        "silhouette_speedup_vs_sklearn": n_labellings * sklearn_seconds / all_seconds,
+        "silhouette_speedup_per_labelling": sklearn_seconds / one_seconds,
+        "silhouette_max_abs_diff": float(abs(ours[0] - reference)),
+        "silhouette_compile_seconds": compile_seconds,
+        "silhouette_n_labellings": n_labellings,
+        "n_users": int(X.shape[0]),
+        "n_distinct": n_distinct,
+    }
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether int[n] labellings ``a`` and ``b`` split the items identically (up to names)."""
+    pairs = np.unique(np.stack([np.asarray(a), np.asarray(b)]), axis=1)
+    return pairs.shape[1] == len(np.unique(a)) == len(np.unique(b))
+
+
+def distinct_labels(labels_full: np.ndarray, inverse: np.ndarray, m: int) -> np.ndarray:
+    """User labels int[L, n] as labels of the ``m`` distinct rows, int64[L, m].
+
+    Raises:
+        ValueError: when users on one distinct row have different labels.
+    """
+    labels_full = np.atleast_2d(np.asarray(labels_full))
+    out = np.empty((labels_full.shape[0], m), dtype=np.int64)
+    out[:, inverse] = labels_full
+    if not np.array_equal(out[:, inverse], labels_full):
+        raise ValueError("users with identical feature rows have different labels")
+    return out
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _timed(fn):
+    """``(seconds, result)`` of one call of ``fn`` (wall clock)."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def _warmup_rows(X: np.ndarray) -> np.ndarray:
+    """The first ``WARMUP_ROWS`` distinct rows of ``X`` (at least 3 rows, for 2 clusters)."""
+    U = distinct_rows(X)[0][:WARMUP_ROWS]
+    return U if U.shape[0] >= 3 else np.vstack([U, U[:1] + 1.0, U[:1] + 2.0])
+
+
+def _warmup_silhouette(X: np.ndarray) -> None:
+    """Compile the silhouette kernels on a few distinct rows."""
+    U = _warmup_rows(X)
+    silhouette_weighted(U, np.ones(U.shape[0], dtype=np.int64), np.arange(U.shape[0]) % 2)
+
+
+def _silhouette_from_users(X: np.ndarray, labels_full: np.ndarray) -> tuple[np.ndarray, int]:
+    """Our silhouettes float64[L] from user-level inputs, and the number of distinct rows."""
+    U, counts, inverse = distinct_rows(X)
+    labels = distinct_labels(labels_full, inverse, U.shape[0])
+    return silhouette_weighted(U, counts, labels), U.shape[0]
+
+
+def _max_rel_height_diff(Z: np.ndarray, Z_full: np.ndarray) -> float:
+    """Largest relative difference between the sorted heights of ``Z`` (distinct rows) and
+    the largest ``len(Z)`` heights of ``Z_full`` (all rows; the rest merge duplicates at 0
+    or at round-off level)."""
+    ours = np.sort(Z[:, 2])
+    theirs = np.sort(Z_full[:, 2])[-len(ours):] if len(ours) else ours
+    scale = np.maximum(np.abs(ours), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(ours - theirs) / scale)) if len(ours) else 0.0
