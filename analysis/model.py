@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from analysis.schema import ID_COLUMN
 
 MODEL_SCHEMA_VERSION = 1
@@ -53,23 +51,3 @@ def find_solution(model: dict[str, Any], algorithm: str | None = None,
             return sol
     available = sorted({(s["algorithm"], s["k"]) for s in model["solutions"]})
     raise KeyError(f"no solution for algorithm={algorithm} k={k}; available: {available}")
-
-
-def nearest_centroid(X: np.ndarray, centroids: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Assign rows of ``X`` float64[n, f] to the nearest of ``centroids`` float64[k, f].
-
-    Returns (cluster int64[n], distance float64[n], margin float64[n]): the Euclidean distance to
-    the assigned centroid and how much farther the next nearest one is (0 when k == 1).
-    Ties go to the lowest cluster index, as in the browser scorer.
-    """
-    dist = np.empty((X.shape[0], centroids.shape[0]))
-    for c, centre in enumerate(centroids):
-        dist[:, c] = np.sqrt(((X - centre) ** 2).sum(axis=1))
-    cluster = dist.argmin(axis=1)
-    nearest = dist[np.arange(len(X)), cluster]
-    if centroids.shape[0] > 1:
-        second = np.partition(dist, 1, axis=1)[:, 1]
-    else:
-        second = nearest
-    return cluster.astype(np.int64), nearest, second - nearest
