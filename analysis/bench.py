@@ -165,3 +165,70 @@ def _max_rel_height_diff(Z: np.ndarray, Z_full: np.ndarray) -> float:
     theirs = np.sort(Z_full[:, 2])[-len(ours):] if len(ours) else ours
     scale = np.maximum(np.abs(ours), np.finfo(np.float64).tiny)
     return float(np.max(np.abs(ours - theirs) / scale)) if len(ours) else 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# The whole benchmark (`c2c bench`)
+# --------------------------------------------------------------------------------------------
+
+def timed_subprocess(argv: list[str]) -> tuple[float, float, int]:
+    """Run ``argv``; (wall seconds, the child's peak RSS in MiB, exit status)."""
+    import os
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode
+
+
+def run_bench(data_path, config: dict, scale_sizes: list[int] | None = None,
+              log=print) -> dict:
+    """Every figure of the performance issue, measured side by side in one run.
+
+    Ward and silhouette against their all-rows baselines on the real users (exactness
+    included), the whole ``c2c segment`` in a child process (wall time, peak RSS), scoring
+    throughput without I/O, and optionally the scale runs of :mod:`analysis.scale`.
+    """
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from analysis import features, scoring, segments
+    from analysis.clustering import Distinct, kmeans_over_k, ward_over_k
+    from analysis.io import load_users
+
+    users = load_users(data_path)
+    X = features.transform(users, features.fit_transform_params(users, config))
+    ks = list(range(config["kmeans"]["k_min"], config["kmeans"]["k_max"] + 1))
+    distinct = Distinct.of(X)
+    weights = segments.score_weights(config)
+    solutions = [*kmeans_over_k(distinct, ks, config["kmeans"], weights).values(),
+                 *ward_over_k(distinct, ks, weights)[1].values()]
+    labels_full = np.stack([s.labels[distinct.inverse] for s in solutions])
+
+    log("Ward: ours (distinct rows, weighted) vs fastcluster.linkage_vector on all rows ...")
+    result = bench_ward(X)
+    log("Silhouette: ours (18 labellings) vs sklearn.metrics.silhouette_score (1 labelling) ...")
+    result.update(bench_silhouette(X, labels_full))
+    log("The whole `c2c segment` in a child process ...")
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds, peak, status = timed_subprocess(
+            [sys.executable, "-m", "analysis.cli", "segment", "--data", str(data_path),
+             "--out", str(Path(tmp) / "artifacts")])
+        if status != 0:
+            raise RuntimeError(f"c2c segment failed with exit status {status}")
+        model = scoring.load_model(Path(tmp) / "artifacts" / "model.json")
+    result.update({"pipeline_seconds": seconds, "peak_rss_mb": peak})
+    log("Scoring throughput (no I/O) ...")
+    sample = scoring.resample_rows(users, config["scoring"]["throughput_rows"],
+                                   config["scoring"]["throughput_seed"])
+    result["scoring_rows_per_second"] = scoring.scoring_throughput(sample, model)
+    result["scoring_rows"] = len(sample)
+    if scale_sizes:
+        from analysis.scale import scale_runs
+
+        log(f"Scale runs at {scale_sizes} users ...")
+        result["scale"] = scale_runs(scale_sizes, Path(data_path))
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -12,6 +13,190 @@ from analysis.errors import C2CError
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Segment the users of a C2C fashion marketplace and publish the findings."""
+
+
+@cli.command("segment")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Artifacts folder, replaced atomically on success. Default: artifacts/.")
+def segment_command(data_path: Path | None, out_dir: Path | None) -> int:
+    """Validate, cluster all users (K-Means and Ward, k = 2..10), evaluate, write artifacts."""
+    from analysis.config import PROJECT_ROOT, default_data_path, load_config
+    from analysis.pipeline import segment
+
+    config = load_config()
+    segment(data_path or default_data_path(config), out_dir or PROJECT_ROOT / "artifacts", config)
+    return 0
+
+
+@cli.command("score")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+              help="CSV of scored users: identifierHash, cluster, tier, distance, margin, "
+                   "algorithm, k.")
+@click.option("--rejects", type=click.Path(path_type=Path), default=None,
+              help="CSV of rejected rows: their cells, line and reject_reason.")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="model.json written by `c2c segment`. Default: artifacts/model.json.")
+@click.option("--algorithm", default=None, help="kmeans or ward. Default: the chosen solution's.")
+@click.option("--k", type=int, default=None, help="Number of clusters. Default: the chosen k.")
+def score_command(input_path: Path, out: Path, rejects: Path | None, model_path: Path | None,
+                  algorithm: str | None, k: int | None) -> int:
+    """Classify new users (CSV or zipped CSV, raw export columns) with the saved model.
+
+    Each user gets the cluster whose centroid is nearest in the scaled feature space, that
+    cluster's tier, the distance to it and the margin to the next nearest centroid. A new user
+    joins the Ward cluster with the nearest centroid. Rows that break a rule are rejected with
+    their reasons; exit 1 when any row was rejected, 2 when the input or model is unusable.
+    """
+    from analysis import scoring
+    from analysis.config import PROJECT_ROOT, load_config
+
+    config = load_config()["scoring"]
+    scoring.check_paths(input_path, out, rejects)
+    model = scoring.load_model(model_path or PROJECT_ROOT / config["model"])
+    solution = scoring.pick_solution(model, algorithm, k)
+    result = scoring.score_file(input_path, model, solution["algorithm"], solution["k"])
+    if result.extra_columns:
+        click.echo(f"warning: ignoring column(s) not in the schema: "
+                   f"{', '.join(result.extra_columns)}", err=True)
+    scoring.write_outputs(result, out, rejects)
+    for line in scoring.summary_lines(result, config["show_rejects"], rejects):
+        click.echo(line)
+    return 1 if len(result.rejected) else 0
+
+
+@cli.command("validate")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
+              help="JSON report to write. Default: [validation].report "
+                   "(artifacts/validation_report.json).")
+def validate_command(data_path: Path | None, report_path: Path | None) -> int:
+    """Check the raw export against the validation suite; print a summary, write the report.
+
+    Exit 0 when every critical expectation holds (warnings allowed), 1 when one fails,
+    2 when the file cannot be read.
+    """
+    from rich.console import Console
+
+    from analysis.config import PROJECT_ROOT, default_data_path, load_config
+    from analysis.errors import InputError
+    from analysis.io import display_path, file_sha256, read_raw_table
+    from validation.runner import format_summary, validate_users, write_report
+
+    config = load_config()
+    if data_path is None:
+        data_path = default_data_path(config)
+        if not data_path.exists():
+            raise InputError(f"Cannot read {display_path(data_path)}: the file does not exist; "
+                             "run `c2c fetch-data` or pass --data.")
+    with Console(stderr=True).status(f"validating {display_path(data_path)} ..."):
+        raw = read_raw_table(data_path)
+        report = validate_users(raw, data_path.name, config, sha256=file_sha256(data_path))
+    target = write_report(report, report_path or PROJECT_ROOT / config["validation"]["report"])
+    click.echo(format_summary(report))
+    click.echo(f"report: {display_path(target)}")
+    return 1 if report["status"] == "fail" else 0
+
+
+@cli.command("fetch-data")
+@click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder to put the export in. Default: [data].raw_dir (data/raw/).")
+def fetch_data_command(dest: Path | None) -> int:
+    """Put the raw export into data/raw/: copy it from a local mirror or download it.
+
+    The sha256 is checked either way; exit 2 (nothing written) when no source has it.
+    """
+    from analysis.config import load_config
+    from analysis.fetch import fetch_data
+    from analysis.files import display_path
+
+    path, how = fetch_data(load_config(), dest)
+    click.echo(f"{display_path(path)}: {how}.")
+    return 0
+
+
+@cli.command("build")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Artifacts folder. Default: artifacts/.")
+@click.option("--site", "site_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder the site is published into. Default: [site].output_dir (_site/).")
+def build_command(data_path: Path | None, out_dir: Path | None, site_dir: Path | None) -> int:
+    """Run `segment`, then render the stakeholder site into _site/ (swapped in atomically).
+
+    Exit 1 when the data fails validation or a page fails to render, 2 when the input cannot
+    be read; either way the previously published site is left exactly as it was.
+    """
+    from analysis.config import PROJECT_ROOT, default_data_path, load_config
+    from analysis.site import build
+
+    config = load_config()
+    build(data_path or default_data_path(config), out_dir or PROJECT_ROOT / "artifacts",
+          site_dir, config, log=click.echo)
+    return 0
+
+
+@cli.command("render")
+@click.option("--artifacts", "artifacts_dir", type=click.Path(path_type=Path), default=None,
+              help="Artifacts folder written by `c2c segment`. Default: artifacts/.")
+@click.option("--site", "site_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder the site is published into. Default: [site].output_dir (_site/).")
+def render_command(artifacts_dir: Path | None, site_dir: Path | None) -> int:
+    """Render the site only, from existing artifacts (no pipeline run)."""
+    from analysis.config import PROJECT_ROOT, load_config
+    from analysis.site import render
+
+    render(artifacts_dir or PROJECT_ROOT / "artifacts", site_dir, load_config(), log=click.echo)
+    return 0
+
+
+@cli.command("bench")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write every figure to this JSON file.")
+@click.option("--scale", "scale", is_flag=False, flag_value="config", default=None,
+              help="Also run the scale runs: comma-separated user counts, or no value for "
+                   "config [scale].sizes (0.1M, 1M, 6M; takes several minutes).")
+def bench_command(data_path: Path | None, json_path: Path | None, scale: str | None) -> int:
+    """Measure our stages against the baselines they replace, side by side, and print ratios.
+
+    Ward vs fastcluster and silhouette vs scikit-learn on all real users (with exactness
+    checks), the whole `c2c segment` (wall time, peak memory), scoring rows/s.
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from analysis.bench import run_bench
+    from analysis.config import default_data_path, load_config
+
+    config = load_config()
+    console = Console(stderr=True)
+    sizes = None
+    if scale == "config":
+        sizes = list(config["scale"]["sizes"])
+    elif scale:
+        sizes = [int(float(v)) for v in scale.split(",")]
+    result = run_bench(data_path or default_data_path(config), config, sizes,
+                       log=lambda msg: console.print(f"[dim]{msg}[/]"))
+    table = Table(title="c2c bench")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "scale":
+            table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    for run in result.get("scale", []):
+        Console().print(f"scale n={run['n']:,}: {run}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
 
 
 def main() -> None:
@@ -31,3 +216,7 @@ def main() -> None:
         sys.exit(2)
     # Commands return their exit status (0 ok, 1 data problem) or None for 0.
     sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
