@@ -9,6 +9,11 @@ import click
 
 from analysis.errors import C2CError
 
+#: ``--data PATH``: the raw export; commands fall back to analysis.config.default_data_path.
+data_option = click.option(
+    "--data", "data_path", type=click.Path(path_type=Path), default=None,
+    help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
@@ -16,8 +21,7 @@ def cli() -> None:
 
 
 @cli.command("segment")
-@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Artifacts folder, replaced atomically on success. Default: artifacts/.")
 def segment_command(data_path: Path | None, out_dir: Path | None) -> int:
@@ -68,8 +72,7 @@ def score_command(input_path: Path, out: Path, rejects: Path | None, model_path:
 
 
 @cli.command("validate")
-@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@data_option
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="JSON report to write. Default: [validation].report "
                    "(artifacts/validation_report.json).")
@@ -119,8 +122,7 @@ def fetch_data_command(dest: Path | None) -> int:
 
 
 @cli.command("build")
-@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Artifacts folder. Default: artifacts/.")
 @click.option("--site", "site_dir", type=click.Path(path_type=Path), default=None,
@@ -155,8 +157,7 @@ def render_command(artifacts_dir: Path | None, site_dir: Path | None) -> int:
 
 
 @cli.command("bench")
-@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+@data_option
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write every figure to this JSON file.")
 @click.option("--scale", "scale", is_flag=False, flag_value="config", default=None,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
-from tests.synthetic import make_users
+from tests.synthetic import make_users, write_csv
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / \
     "6M-0K-99K.users.dataset.public.csv.zip"
@@ -39,3 +40,29 @@ def real_artifacts(real_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("real") / "artifacts"
     manifest = segment(real_data, out, load_config())
     return out, manifest
+
+
+@pytest.fixture(scope="session")
+def fast_config():
+    """The real config with 4 bootstrap resamples, one worker and a small PCA sample."""
+    from analysis.config import load_config
+
+    config = copy.deepcopy(load_config())
+    config["stability"]["resamples"] = 4
+    config["stability"]["n_jobs"] = 1
+    config["pca"]["sample_size"] = 300
+    return config
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(fast_config, tmp_path_factory):
+    """One `segment` run on 1,500 synthetic users: (data file, artifacts folder, manifest).
+
+    Shared read-only by the pipeline and site tests; never write into its folders.
+    """
+    from analysis.pipeline import segment
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    data = write_csv(make_users(1500, seed=5), folder / "users.csv")
+    manifest = segment(data, folder / "artifacts", fast_config)
+    return data, folder / "artifacts", manifest

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.config import load_config
 from analysis.errors import ValidationFailed
 from analysis.files import file_sha256
 from analysis.pipeline import segment
@@ -18,26 +16,13 @@ from tests.synthetic import make_users, write_csv
 
 
 @pytest.fixture(scope="module")
-def fast_config():
-    """The real config with fewer bootstrap resamples and one worker (small synthetic data)."""
-    config = copy.deepcopy(load_config())
-    config["stability"]["resamples"] = 4
-    config["stability"]["n_jobs"] = 1
-    config["pca"]["sample_size"] = 300
-    return config
+def synthetic_file(synthetic_run):
+    return synthetic_run[0]
 
 
 @pytest.fixture(scope="module")
-def synthetic_file(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("data")
-    return write_csv(make_users(1500, seed=5), folder / "users.csv")
-
-
-@pytest.fixture(scope="module")
-def first_run(synthetic_file, fast_config, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "artifacts"
-    manifest = segment(synthetic_file, out, fast_config)
-    return out, manifest
+def first_run(synthetic_run):
+    return synthetic_run[1], synthetic_run[2]
 
 
 def tree_hashes(folder):

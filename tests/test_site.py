@@ -3,7 +3,6 @@ follows the artifacts, charts render offline, and pages stay free of hand-typed 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 from analysis import charts
-from analysis.config import PROJECT_ROOT, load_config
+from analysis.config import PROJECT_ROOT
 from analysis.errors import C2CError
 from analysis.site import (
     SITE_SOURCE,
@@ -27,7 +26,6 @@ from analysis.site import (
     render,
     swap_in,
 )
-from tests.synthetic import make_users, write_csv
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -51,23 +49,9 @@ def published_site(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fast_config():
-    config = copy.deepcopy(load_config())
-    config["stability"]["resamples"] = 4
-    config["stability"]["n_jobs"] = 1
-    config["pca"]["sample_size"] = 300
-    return config
-
-
-@pytest.fixture(scope="module")
-def synthetic_artifacts(tmp_path_factory, fast_config) -> Path:
-    """Artifacts of one pipeline run on 1,500 synthetic users."""
-    from analysis.pipeline import segment
-
-    folder = tmp_path_factory.mktemp("synthetic")
-    data = write_csv(make_users(1500, seed=5), folder / "users.csv")
-    segment(data, folder / "artifacts", fast_config)
-    return folder / "artifacts"
+def synthetic_artifacts(synthetic_run) -> Path:
+    """Artifacts of one pipeline run on 1,500 synthetic users (shared, read-only)."""
+    return synthetic_run[1]
 
 
 def leftovers(site: Path) -> list[str]:

@@ -10,11 +10,8 @@ With CI=true these tests never skip: a missing Playwright or Chromium is a failu
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,21 +19,12 @@ import pytest
 
 from analysis.config import PROJECT_ROOT
 from analysis.site import REQUIRED_ARTIFACTS, SITE_SOURCE, render
+from tests.browser import launched_chromium, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 PAGES = sorted(p.stem for p in SITE_SOURCE.glob("*.md") if p.name != "README.md")
-IN_CI = os.environ.get("CI") == "true"
-
-
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -62,34 +50,15 @@ def built_site(site_artifacts, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def base_url(built_site):
     """http://127.0.0.1:<port>/ serving the built site from a background thread."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
+    with served(built_site) as url:
+        yield url + "/"
 
 
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium (Playwright cannot download browsers here)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} not found (apt-get install -y chromium)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                      headless=True)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class PageWatch:
