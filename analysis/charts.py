@@ -28,9 +28,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from analysis.config import PROJECT_ROOT
+from analysis.model import TIERS
+from analysis.schema import COLUMN_LABELS
 
-TIERS = ("inactive", "moderate", "active")
 #: Okabe-Ito colours (colour-blind safe); tiers keep the same colour on every chart.
 TIER_COLORS = {"inactive": "#999999", "moderate": "#E69F00", "active": "#0072B2"}
 ALGORITHM_COLORS = {"kmeans": "#009E73", "ward": "#CC79A7"}
@@ -39,19 +40,6 @@ ALGORITHM_NAMES = {"kmeans": "K-Means", "ward": "Ward (hierarchical)"}
 HEATMAP_SCHEME = "viridis"
 DIVERGING_SCHEME = "blueorange"
 
-#: Short stakeholder names of the behaviour columns.
-COLUMN_LABELS = {
-    "socialNbFollowers": "Followers",
-    "socialNbFollows": "Follows",
-    "socialProductsLiked": "Products liked",
-    "productsListed": "Products listed",
-    "productsSold": "Products sold",
-    "productsWished": "Products wished",
-    "productsBought": "Products bought",
-    "daysSinceLastLogin": "Days since last login",
-    "seniority": "Seniority (days)",
-    "productsPassRate": "Pass rate (%)",
-}
 FEATURE_LABELS = {
     "followers_excess": "Followers beyond default",
     "follows_excess": "Follows beyond default",

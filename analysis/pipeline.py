@@ -23,7 +23,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from analysis import artifacts, evaluation, exploration, features, projection, segments
+from analysis import artifacts, evaluation, exploration, features, history, projection, segments
 from analysis.clustering import (
     Distinct,
     Solution,
@@ -140,6 +140,8 @@ def segment(data_path: Path, out_dir: Path, config: dict[str, Any],
     documents = {
         "features.json": decisions,
         "exploration.json": explored,
+        # Value counts per model feature column: what the next build's drift check compares.
+        "distributions.json": history.value_counts(users),
         "metrics.json": {"knee": {"k": knee, "method": "kneedle (kneed), convex decreasing"},
                          "silhouette": "exact over all users (weighted distinct rows)",
                          "rows": metrics},

@@ -81,3 +81,17 @@ DESCRIPTIONS: dict[str, str] = {
     "seniorityAsYears": "Seniority in years (seniority / 360, two decimals).",
     "countryCode": "Two-letter country code.",
 }
+
+#: Short stakeholder names of the behaviour columns.
+COLUMN_LABELS = {
+    "socialNbFollowers": "Followers",
+    "socialNbFollows": "Follows",
+    "socialProductsLiked": "Products liked",
+    "productsListed": "Products listed",
+    "productsSold": "Products sold",
+    "productsWished": "Products wished",
+    "productsBought": "Products bought",
+    "daysSinceLastLogin": "Days since last login",
+    "seniority": "Seniority (days)",
+    "productsPassRate": "Pass rate (%)",
+}

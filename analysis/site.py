@@ -30,6 +30,7 @@ from typing import Any
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import C2CError, InputError
+from analysis.model import TIERS
 
 SITE_SOURCE = PROJECT_ROOT / "site"
 #: Artifacts the pages read; the build refuses to start without them.
@@ -40,7 +41,7 @@ REQUIRED_ARTIFACTS = (
 )
 #: Source files whose change must re-execute the pages (pages import analysis.* modules).
 CODE_GLOBS = ("analysis/*.py",)
-TIERS = ("inactive", "moderate", "active")
+
 
 
 class RenderFailed(C2CError):
@@ -327,12 +328,16 @@ def render(artifacts: Path, site_dir: Path | None = None, config: dict[str, Any]
 
 def build(data_path: Path, artifacts: Path | None = None, site_dir: Path | None = None,
           config: dict[str, Any] | None = None, *, log=print) -> RenderResult:
-    """``c2c build``: run the pipeline into ``artifacts`` then render the site into ``site_dir``.
+    """``c2c build``: pipeline -> compare with the previous snapshot -> render -> record.
 
     The pipeline validates first and raises ValidationFailed (exit 1) / InputError (exit 2);
-    either way the published site is not touched.
+    either way the published site and artifacts are not touched. ``changes.json`` (what changed
+    since the previous snapshot) is written into the artifacts before rendering; the snapshot
+    of this build is recorded in the history only once the site rendered.
     """
+    from analysis.changes import build_changes
     from analysis.config import load_config
+    from analysis.history import record_build
     from analysis.pipeline import segment
 
     config = config if config is not None else load_config()
@@ -340,4 +345,8 @@ def build(data_path: Path, artifacts: Path | None = None, site_dir: Path | None 
     started = time.perf_counter()
     segment(Path(data_path), artifacts, config)
     log(f"pipeline: artifacts written to {artifacts} in {time.perf_counter() - started:.1f} s")
-    return render(artifacts, site_dir, config, log=log)
+    for sentence in build_changes(artifacts, Path(data_path), config)["summary"]:
+        log(f"what changed: {sentence}")
+    result = render(artifacts, site_dir, config, log=log)
+    record_build(artifacts, config)
+    return result

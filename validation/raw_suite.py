@@ -35,6 +35,9 @@ COUNTRY_ONE_CODE = "_check_country_has_one_code"
 SOLD_HAS_RATE = "_check_sold_has_pass_rate"
 
 ROW_COUNT_RULE = "row_count"
+#: The critical "every schema column is there" rule and the warning "no other columns" rule.
+COLUMNS_RULE = "columns_present"
+EXTRA_COLUMNS_RULE = "no_extra_columns"
 
 CIVILITY = ("gender", "civilityGenderId", "civilityTitle")
 APPS = ("hasAnyApp", "hasAndroidApp", "hasIosApp")
@@ -120,10 +123,10 @@ def _structure_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
     v = config["validation"]
     known = [c for c in present if c in COLUMNS]
     rules = [
-        Rule("columns_present", (), f"all {len(COLUMNS)} schema columns are present (any order)",
+        Rule(COLUMNS_RULE, (), f"all {len(COLUMNS)} schema columns are present (any order)",
              CRITICAL, TEXT_FRAME, "ExpectTableColumnsToMatchSet",
              {"column_set": list(COLUMNS), "exact_match": False}),
-        Rule("no_extra_columns", (), f"no columns besides the {len(COLUMNS)} of the schema",
+        Rule(EXTRA_COLUMNS_RULE, (), f"no columns besides the {len(COLUMNS)} of the schema",
              WARNING, TEXT_FRAME, "ExpectTableColumnsToMatchSet",
              {"column_set": known, "exact_match": True}),
     ]

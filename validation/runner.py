@@ -14,7 +14,14 @@ import pandas as pd
 
 from analysis.io import coerce_types, to_numpy_dtypes
 from analysis.schema import COLUMNS, ID_COLUMN
-from validation.raw_suite import ROW_COUNT_RULE, derived_checks, raw_rules
+from validation.columns import extra_messages, missing_messages, suggest_renames
+from validation.raw_suite import (
+    COLUMNS_RULE,
+    EXTRA_COLUMNS_RULE,
+    ROW_COUNT_RULE,
+    derived_checks,
+    raw_rules,
+)
 from validation.rules import CRITICAL, TEXT_FRAME, TYPED_FRAME, WARNING, Rule
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -63,9 +70,36 @@ def _offending(rule: Rule, raw: pd.DataFrame, indices: list[Any], limit: int
     return sorted(examples, key=raw.index.get_loc), common
 
 
-def _entry(rule: Rule, outcome: dict[str, Any], raw: pd.DataFrame, limit: int
-           ) -> dict[str, Any]:
-    """One expectation of the report: the rule, its outcome, counts and example rows."""
+def _column_findings(rule: Rule, mismatched: dict[str, list[str]], raw: pd.DataFrame,
+                     cutoff: float) -> dict[str, Any]:
+    """What the two column rules add to their entry, from GX's ``mismatched`` columns.
+
+    ``columns_present``: ``missing`` (schema order), ``suggestions`` (missing -> the file's
+    near-identical column, see :mod:`validation.columns`) and one ``messages`` sentence per
+    missing column. ``no_extra_columns``: ``extra`` (file order), ``renamed_from`` (extra ->
+    the missing schema column it looks like) and one sentence per extra column.
+    """
+    missing = [c for c in COLUMNS if c in set(mismatched.get("missing", []))]
+    unexpected = set(mismatched.get("unexpected", []))
+    extra = [c for c in raw.columns if c not in COLUMNS]
+    suggestions = suggest_renames([c for c in COLUMNS if c not in raw.columns], extra, cutoff)
+    if rule.id == COLUMNS_RULE:
+        return {"columns": missing, "missing": missing,
+                "suggestions": {m: suggestions[m] for m in missing if m in suggestions},
+                "messages": missing_messages(missing, suggestions)}
+    extra = [c for c in extra if c in unexpected]
+    renamed_from = {c: m for m, c in suggestions.items() if c in unexpected}
+    return {"extra": extra, "renamed_from": renamed_from,
+            "messages": extra_messages(extra, renamed_from)}
+
+
+def _entry(rule: Rule, outcome: dict[str, Any], raw: pd.DataFrame, limit: int,
+           rename_cutoff: float = 1.0) -> dict[str, Any]:
+    """One expectation of the report: the rule, its outcome, counts and example rows.
+
+    The two column rules also carry the missing / extra columns and rename suggestions
+    (:func:`_column_findings`; suggestions need a similarity of at least ``rename_cutoff``).
+    """
     result = outcome["result"]
     count = result.get("unexpected_count", 0 if rule.per_row and outcome["success"] else None)
     examples, common = _offending(rule, raw, result.get("unexpected_index_list") or [], limit)
@@ -92,6 +126,10 @@ def _entry(rule: Rule, outcome: dict[str, Any], raw: pd.DataFrame, limit: int
     }
     if rule.id == ROW_COUNT_RULE:
         entry["observed"] = len(raw)
+    if rule.id in (COLUMNS_RULE, EXTRA_COLUMNS_RULE):
+        findings = _column_findings(rule, mismatched, raw, rename_cutoff)
+        entry["columns"] = findings.pop("columns", columns)
+        entry.update(findings)
     if outcome.get("error"):
         entry["error"] = outcome["error"]
     return entry
@@ -120,14 +158,19 @@ def validate_users(raw: pd.DataFrame, source: str, config: dict[str, Any],
     entry per expectation (id, columns, rule, severity, success, unexpected_count,
     unexpected_percent = share of all rows in %, up to [validation].examples ``examples``
     naming offending rows by identifierHash, their ``example_values`` and the offending
-    rows' most ``common_values`` of the rule's columns, with counts).
+    rows' most ``common_values`` of the rule's columns, with counts). The ``columns_present``
+    entry also lists the ``missing`` columns, ``suggestions`` (missing column -> the file's
+    near-identical column, e.g. ``productsSold`` -> ``products_sold``) and a ``messages``
+    sentence per missing column; ``no_extra_columns`` lists the ``extra`` columns and
+    ``renamed_from``. Reordered columns pass: only the set of names is checked.
     """
     from validation.gx import run_rules
 
     rules = raw_rules(list(raw.columns), config)
     outcome = run_rules(_frames(raw, config), rules)
     limit = config["validation"]["examples"]
-    entries = [_entry(rule, outcome[rule.id], raw, limit) for rule in rules]
+    cutoff = config["validation"]["rename_cutoff"]
+    entries = [_entry(rule, outcome[rule.id], raw, limit, cutoff) for rule in rules]
     failed = [e for e in entries if not e["success"]]
     return {
         "source": source,
@@ -170,6 +213,7 @@ def _describe(entry: dict[str, Any]) -> list[str]:
     elif isinstance(entry.get("observed"), int):
         head += f" - observed {entry['observed']:,}"
     lines = [head]
+    lines += [f"{INDENT}{message}" for message in entry.get("messages", [])]
     if entry["common_values"]:
         lines.append(f"{INDENT}values: " + "; ".join(
             f"{_values_text(v['values'])} ({v['count']:,})" for v in entry["common_values"]))
