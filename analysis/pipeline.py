@@ -47,7 +47,17 @@ VERSIONED_PACKAGES = ["numpy", "pandas", "scikit-learn", "scipy", "great_expecta
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MiB.
+
+    Reads VmHWM from /proc (reset when the process execs, unlike ``ru_maxrss``, which Linux
+    carries over from the parent at fork); falls back to ``ru_maxrss`` elsewhere.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
