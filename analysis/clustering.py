@@ -91,11 +91,14 @@ def kmeans_fit(rows: np.ndarray, weights: np.ndarray, k: int, cfg: dict[str, Any
 
 def kmeans_over_k(distinct: Distinct, ks: list[int], cfg: dict[str, Any],
                   score_weights: np.ndarray) -> dict[int, Solution]:
-    """K-Means for every k in ``ks`` on the weighted distinct rows; centroids recomputed exactly."""
+    """K-Means for every k in ``ks`` on the weighted distinct rows.
+
+    The centroids are the fit's own: its final assignment step labelled every row by them, so
+    scoring a training user with the nearest centroid gives back that user's cluster.
+    """
     out = {}
     for k in ks:
-        labels, _, _ = kmeans_fit(distinct.rows, distinct.counts, k, cfg)
-        centroids = weighted_centroids(distinct.rows, distinct.counts, labels, k)
+        labels, centroids, _ = kmeans_fit(distinct.rows, distinct.counts, k, cfg)
         out[k] = relabel(Solution("kmeans", k, labels, centroids), score_weights)
     return out
 

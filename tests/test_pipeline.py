@@ -116,3 +116,16 @@ def test_real_data_end_to_end(real_artifacts):
     assert len(metrics["rows"]) == 18
     model = json.loads((out / "model.json").read_text())
     assert len(model["solutions"]) == 18
+
+
+def test_scoring_training_users_gives_back_their_kmeans_clusters(first_run):
+    out, _ = first_run
+    from analysis.scoring import load_model, score_frame
+
+    model = load_model(out / "model.json")
+    users = make_users(1500, seed=5)
+    labels = pd.read_parquet(out / "labels.parquet")
+    for sol in model["solutions"]:
+        if sol["algorithm"] == "kmeans":
+            scored = score_frame(users, model, "kmeans", sol["k"])
+            assert (scored["cluster"].to_numpy() == labels[f"kmeans_k{sol['k']}"]).all()
