@@ -30,6 +30,7 @@ from typing import Any
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import C2CError, InputError
+from analysis.files import file_sha256
 from analysis.model import TIERS
 
 SITE_SOURCE = PROJECT_ROOT / "site"
@@ -76,14 +77,6 @@ def check_artifacts(artifacts: Path) -> None:
                          "run `c2c segment` first")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def artifacts_fingerprint(artifacts: Path, site_source: Path = SITE_SOURCE) -> str:
     """sha256 over every artifact file, the analysis package's code and the site config.
 
@@ -95,7 +88,7 @@ def artifacts_fingerprint(artifacts: Path, site_source: Path = SITE_SOURCE) -> s
     code.append(site_source / "conf.py")
     for path in files + code:
         if path.exists():
-            digest.update(path.name.encode() + b"\0" + _sha256(path).encode() + b"\n")
+            digest.update(path.name.encode() + b"\0" + file_sha256(path).encode() + b"\n")
     return digest.hexdigest()
 
 
