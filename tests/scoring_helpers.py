@@ -66,3 +66,39 @@ def write_model(model: dict[str, Any], path: Path) -> Path:
     """Write ``model`` as JSON (as the pipeline does: plain floats, round-trip exact)."""
     path.write_text(json.dumps(model), encoding="utf-8")
     return path
+
+
+#: Largest |difference| accepted between two scorers' distances or margins. Both compute the
+#: same sums of squares in the same order, but libm's log1p/sqrt and the CPU's fused
+#: multiply-add may differ in the last bit between machines (measured gap: 2e-16); ids,
+#: clusters, tiers and reasons are compared exactly.
+FLOAT_TOLERANCE = 1e-9
+
+
+def _as_float(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def assert_same_csv(got: str, expected: str, tolerance: float = FLOAT_TOLERANCE) -> None:
+    """Two CSV texts hold the same table: same header, rows and cells; cells that both parse as
+    non-integral numbers may differ by ``tolerance``, every other cell must be identical."""
+    import csv
+    import io
+    import math
+
+    rows_got = list(csv.reader(io.StringIO(got, newline="")))
+    rows_exp = list(csv.reader(io.StringIO(expected, newline="")))
+    assert len(rows_got) == len(rows_exp), (len(rows_got), len(rows_exp))
+    for line, (a, b) in enumerate(zip(rows_got, rows_exp, strict=True), start=1):
+        assert len(a) == len(b), (line, a, b)
+        for cell_a, cell_b in zip(a, b, strict=True):
+            if cell_a == cell_b:
+                continue
+            x, y = _as_float(cell_a), _as_float(cell_b)
+            integral = any(c.lstrip("+-").isdigit() for c in (cell_a, cell_b))
+            assert x is not None and y is not None and not integral and \
+                math.isclose(x, y, rel_tol=0.0, abs_tol=tolerance), \
+                f"line {line}: {cell_a!r} != {cell_b!r}"

@@ -531,3 +531,21 @@ def test_csv_quoting_round_trips_awkward_cells(model, new_users, tmp_path):
     rows = list(csv.reader(io.StringIO(rej.read_bytes().decode("utf-8"), newline="")))
     assert len(rows) == 2
     assert rows[1][new_users.columns.get_loc("country")] == 'a "quoted", \r\n multi\rline'
+
+
+def test_parity_comparison_tolerates_one_ulp_but_not_a_different_cluster():
+    """The browser-parity check must pass on any CPU: a distance one ulp apart is the same
+    result, a different cluster, tier or id is not."""
+    import math
+
+    from tests.scoring_helpers import assert_same_csv
+
+    distance = 0.5415504050790976
+    header = "identifierHash,cluster,tier,distance,margin\n"
+    python = header + f"-42,2,active,{distance!r},0.768054980591324\n"
+    nudged = header + f"-42,2,active,{math.nextafter(distance, 1.0)!r},0.7680549805913242\n"
+    assert_same_csv(nudged, python)
+    for wrong in (nudged.replace(",2,active", ",1,active"), nudged.replace("-42", "-43"),
+                  nudged.replace("active", "moderate"), nudged.replace("0.54155", "0.54156")):
+        with pytest.raises(AssertionError):
+            assert_same_csv(wrong, python)
