@@ -27,7 +27,7 @@ def cli() -> None:
 def segment_command(data_path: Path | None, out_dir: Path | None) -> int:
     """Validate, cluster all users (K-Means and Ward, k = 2..10), evaluate, write artifacts."""
     from analysis.config import PROJECT_ROOT, default_data_path, load_config
-    from analysis.pipeline import segment
+    from analysis.pipeline.run import segment
 
     config = load_config()
     segment(data_path or default_data_path(config), out_dir or PROJECT_ROOT / "artifacts", config)
@@ -54,8 +54,8 @@ def score_command(input_path: Path, out: Path, rejects: Path | None, model_path:
     joins the Ward cluster with the nearest centroid. Rows that break a rule are rejected with
     their reasons; exit 1 when any row was rejected, 2 when the input or model is unusable.
     """
-    from analysis import scoring
     from analysis.config import PROJECT_ROOT, load_config
+    from analysis.scoring import score as scoring
 
     config = load_config()["scoring"]
     scoring.check_paths(input_path, out, rejects)
@@ -86,7 +86,7 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
 
     from analysis.config import PROJECT_ROOT, default_data_path, load_config
     from analysis.errors import InputError
-    from analysis.io import display_path, file_sha256, read_raw_table
+    from analysis.intake.reader import display_path, file_sha256, read_raw_table
     from validation.runner import format_summary, validate_users, write_report
 
     config = load_config()
@@ -113,8 +113,8 @@ def fetch_data_command(dest: Path | None) -> int:
     The sha256 is checked either way; exit 2 (nothing written) when no source has it.
     """
     from analysis.config import load_config
-    from analysis.fetch import fetch_data
-    from analysis.files import display_path
+    from analysis.intake.fetch import fetch_data
+    from analysis.intake.files import display_path
 
     path, how = fetch_data(load_config(), dest)
     click.echo(f"{display_path(path)}: {how}.")
@@ -134,7 +134,7 @@ def build_command(data_path: Path | None, out_dir: Path | None, site_dir: Path |
     be read; either way the previously published site is left exactly as it was.
     """
     from analysis.config import PROJECT_ROOT, default_data_path, load_config
-    from analysis.site import build
+    from analysis.publishing.site import build
 
     config = load_config()
     build(data_path or default_data_path(config), out_dir or PROJECT_ROOT / "artifacts",
@@ -150,7 +150,7 @@ def build_command(data_path: Path | None, out_dir: Path | None, site_dir: Path |
 def render_command(artifacts_dir: Path | None, site_dir: Path | None) -> int:
     """Render the site only, from existing artifacts (no pipeline run)."""
     from analysis.config import PROJECT_ROOT, load_config
-    from analysis.site import render
+    from analysis.publishing.site import render
 
     render(artifacts_dir or PROJECT_ROOT / "artifacts", site_dir, load_config(), log=click.echo)
     return 0
@@ -174,7 +174,7 @@ def bench_command(data_path: Path | None, json_path: Path | None, scale: str | N
     from rich.console import Console
     from rich.table import Table
 
-    from analysis.bench import run_bench
+    from analysis.bench.kernels import run_bench
     from analysis.config import default_data_path, load_config
 
     config = load_config()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.io import read_raw_table
+from analysis.intake.reader import read_raw_table
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ ROOT = SITE.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.config import load_config  # noqa: E402
-from analysis.site import artifacts_fingerprint, check_artifacts, prepare_static  # noqa: E402
+from analysis.publishing.site import artifacts_fingerprint, check_artifacts, prepare_static  # noqa: E402
 
 CONFIG = load_config()
 SITE_CONFIG = CONFIG.get("site", {})

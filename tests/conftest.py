@@ -35,7 +35,7 @@ def real_data() -> Path:
 def real_artifacts(real_data, tmp_path_factory):
     """One full `segment` run on the real data per test session: (artifacts folder, manifest)."""
     from analysis.config import load_config
-    from analysis.pipeline import segment
+    from analysis.pipeline.run import segment
 
     out = tmp_path_factory.mktemp("real") / "artifacts"
     manifest = segment(real_data, out, load_config())
@@ -60,7 +60,7 @@ def synthetic_run(fast_config, tmp_path_factory):
 
     Shared read-only by the pipeline and site tests; never write into its folders.
     """
-    from analysis.pipeline import segment
+    from analysis.pipeline.run import segment
 
     folder = tmp_path_factory.mktemp("synthetic")
     data = write_csv(make_users(1500, seed=5), folder / "users.csv")

@@ -1,5 +1,5 @@
 """Build a small model.json for the scoring tests (no artifacts needed): fit the feature
-transform on some users, fit K-Means and Ward, and assemble it with analysis.model.build_model.
+transform on some users, fit K-Means and Ward, and assemble it with analysis.scoring.model.build_model.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pandas as pd
 from sklearn.cluster import AgglomerativeClustering, KMeans
 
 from analysis.config import load_config
-from analysis.features import feature_decisions, fit_transform_params, transform
-from analysis.model import TIERS, build_model
+from analysis.features.transform import feature_decisions, fit_transform_params, transform
+from analysis.scoring.model import TIERS, build_model
 
 
 def _tiers(centroids: np.ndarray) -> list[str]:

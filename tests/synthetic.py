@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.schema import COLUMNS
+from analysis.intake.schema import COLUMNS
 
 COUNTRIES = [("France", "fr"), ("Royaume-Uni", "gb"), ("Italie", "it"), ("Allemagne", "de"),
              ("Espagne", "es"), ("Etats-Unis", "us"), ("Belgique", "be")]

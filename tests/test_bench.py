@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from analysis.bench import run_bench
+from analysis.bench.kernels import run_bench
 
 CONTRACT_KEYS = ["ward_speedup_vs_fastcluster", "ward_labels_identical",
                  "silhouette_speedup_vs_sklearn", "silhouette_max_abs_diff",

@@ -15,8 +15,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import changes, history
-from analysis.changes import (
+from analysis.config import load_config
+from analysis.errors import ValidationFailed
+from analysis.history import drift as changes
+from analysis.history import snapshots as history
+from analysis.history.drift import (
     FIRST_BUILD,
     bin_shares,
     bootstrap_shares,
@@ -30,11 +33,9 @@ from analysis.changes import (
     validation_changes,
     write_changes,
 )
-from analysis.config import load_config
-from analysis.errors import ValidationFailed
-from analysis.io import load_users, read_raw_table
-from analysis.pipeline import segment
-from analysis.schema import COLUMNS
+from analysis.intake.reader import load_users, read_raw_table
+from analysis.intake.schema import COLUMNS
+from analysis.pipeline.run import segment
 from tests.clirun import run_cli
 from tests.synthetic import make_users, to_csv_text, write_csv
 from validation.columns import normalise, suggest_renames

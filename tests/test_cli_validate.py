@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from analysis.config import PROJECT_ROOT, load_config
-from analysis.io import read_raw_table
+from analysis.intake.reader import read_raw_table
 from tests.clirun import run_cli
 from tests.synthetic import make_users, to_csv_text
 

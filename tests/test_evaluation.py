@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-from analysis.clustering import Distinct, Solution, weighted_centroids
-from analysis.evaluation import (
+from analysis.clustering.solutions import Distinct, Solution, weighted_centroids
+from analysis.evaluation.metrics import (
     calinski_harabasz,
     choose,
     davies_bouldin,

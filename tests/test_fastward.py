@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.cluster.hierarchy import cut_tree, is_valid_linkage, linkage
 
-from analysis.bench import same_partition
-from analysis.fastward import (
+from analysis.bench.kernels import same_partition
+from analysis.clustering.fastward import (
     distinct_rows,
     scipy_linkage,
     ward_flat_labels,
@@ -181,7 +181,7 @@ def test_rejects_bad_inputs():
 
 
 def test_bench_ward_on_small_data():
-    from analysis.bench import bench_ward
+    from analysis.bench.kernels import bench_ward
 
     result = bench_ward(duplicated_users(6, 120, 4, 5))
     assert result["ward_labels_identical"] is True
@@ -205,8 +205,8 @@ def test_real_data_subsample_matches_fastcluster_and_sklearn(real_data):
     import pandas as pd
     from sklearn.metrics import silhouette_score
 
-    from analysis.bench import distinct_labels
-    from analysis.silhouette import silhouette_weighted
+    from analysis.bench.kernels import distinct_labels
+    from analysis.clustering.silhouette import silhouette_weighted
 
     df = pd.read_csv(real_data)
     raw = pd.DataFrame({  # the engine's features: log counts above platform defaults

@@ -3,7 +3,12 @@
 import numpy as np
 
 from analysis.config import load_config
-from analysis.features import FEATURE_NAMES, feature_decisions, fit_transform_params, transform
+from analysis.features.transform import (
+    FEATURE_NAMES,
+    feature_decisions,
+    fit_transform_params,
+    transform,
+)
 
 CONFIG = load_config()
 

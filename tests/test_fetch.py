@@ -12,7 +12,7 @@ import pytest
 
 import analysis.config
 from analysis.config import load_config
-from analysis.files import file_sha256
+from analysis.intake.files import file_sha256
 from tests.clirun import run_cli
 from tests.synthetic import make_users, write_csv
 

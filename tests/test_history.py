@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import history
 from analysis.config import load_config
-from analysis.features import FEATURE_COLUMNS
+from analysis.features.transform import FEATURE_COLUMNS
+from analysis.history import snapshots as history
 from tests.synthetic import make_users, write_csv
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -156,7 +156,7 @@ def test_interrupted_recording_leaves_no_snapshot(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def warned_run(tmp_path_factory):
-    from analysis.pipeline import segment
+    from analysis.pipeline.run import segment
 
     config = copy.deepcopy(load_config())
     config["stability"]["resamples"] = 4

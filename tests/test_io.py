@@ -1,4 +1,4 @@
-"""analysis.io: reading the raw export as text, refusing unreadable files, typing cells."""
+"""analysis.intake.reader: reading the raw export as text, refusing unreadable files, typing cells."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import InputError
-from analysis.io import coerce_types, load_users, read_raw_table, to_numpy_dtypes
-from analysis.kinds import PATTERNS
-from analysis.schema import COLUMNS
+from analysis.intake.kinds import PATTERNS
+from analysis.intake.reader import coerce_types, load_users, read_raw_table, to_numpy_dtypes
+from analysis.intake.schema import COLUMNS
 from tests.synthetic import to_csv_text, write_csv
 
 INT64 = np.iinfo(np.int64)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from analysis.errors import ValidationFailed
-from analysis.files import file_sha256
-from analysis.pipeline import segment
-from analysis.segments import product_activity
+from analysis.intake.files import file_sha256
+from analysis.pipeline.run import segment
+from analysis.segments.tiers import product_activity
 from tests.synthetic import make_users, write_csv
 
 
@@ -120,7 +120,7 @@ def test_real_data_end_to_end(real_artifacts):
 
 def test_scoring_training_users_gives_back_their_kmeans_clusters(first_run):
     out, _ = first_run
-    from analysis.scoring import load_model, score_frame
+    from analysis.scoring.score import load_model, score_frame
 
     model = load_model(out / "model.json")
     users = make_users(1500, seed=5)

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import scoring
 from analysis.config import PROJECT_ROOT
-from analysis.kinds import EXPECTED_TEXT, PATTERNS
+from analysis.intake.kinds import EXPECTED_TEXT, PATTERNS
+from analysis.scoring import score as scoring
 from tests.browser import launched_chromium, served
 from tests.scoring_helpers import assert_same_csv, build_test_model, write_model
 from tests.synthetic import make_users
@@ -202,7 +202,7 @@ def real_lines(real_data) -> list[str]:
 
 @pytest.fixture(scope="module")
 def real_model(real_data) -> dict:
-    from analysis.io import load_users
+    from analysis.intake.reader import load_users
 
     return build_test_model(load_users(real_data), kmeans_ks=(3, 4, 6), ward_ks=(3, 5),
                             chosen=("kmeans", 4), ward_rows=3000)
@@ -243,7 +243,7 @@ def test_math_log1p_agrees_with_numpy(tab, capsys):
 
 def test_100k_rows_timing(tab, site, real_data, real_model, tmp_path, capsys):
     """Scores 100,000 real-like rows in the page; prints the time (not asserted)."""
-    from analysis.io import load_users
+    from analysis.intake.reader import load_users
 
     write_model(real_model, site / "_static" / "model-real.json")
     tab.page.evaluate("url => c2cScorer.loadModel(url).then(() => true)", "model-real.json")
@@ -526,9 +526,9 @@ def test_one_user_form_matches_python(tab, model):
     result = page.locator(".c2c-one-result")
     assert result.locator("dd[data-field=cluster]").inner_text() == str(expected["cluster"])
     assert result.locator("dd[data-field=tier]").inner_text() == expected["tier"]
-    for field in ("distance", "margin"):  # shown with 6 decimals: within half a unit of them
-        shown = float(result.locator(f"dd[data-field={field}]").inner_text())
-        assert abs(shown - expected[field]) <= 5e-7 + 1e-12
+    for name in ("distance", "margin"):  # shown with 6 decimals: within half a unit of them
+        shown = float(result.locator(f"dd[data-field={name}]").inner_text())
+        assert abs(shown - expected[name]) <= 5e-7 + 1e-12
     page.fill("#c2c-one-identifierHash", HOSTILE_IMG)
     page.fill("#c2c-one-productsSold", "-1")
     page.click(".c2c-one button[type=submit]")

@@ -1,4 +1,4 @@
-"""`c2c score` and analysis.scoring: rows add up, every reject reason, columns, solutions, files."""
+"""`c2c score` and analysis.scoring.score: rows add up, every reject reason, columns, solutions, files."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import scoring
 from analysis.cli import main
 from analysis.config import PROJECT_ROOT, load_config
 from analysis.errors import InputError
-from analysis.features import transform
-from analysis.kinds import EXPECTED_TEXT
+from analysis.features.transform import transform
+from analysis.intake.kinds import EXPECTED_TEXT
+from analysis.scoring import score as scoring
 from tests.scoring_helpers import build_test_model, write_model
 from tests.synthetic import make_users, to_csv_text, write_csv
 
@@ -481,7 +481,7 @@ def test_unreadable_input_is_input_error(model, tmp_path):
 @pytest.fixture(scope="module")
 def real_model(real_data) -> dict:
     """artifacts/model.json when the pipeline has written it, else one built from the data."""
-    from analysis.io import load_users
+    from analysis.intake.reader import load_users
 
     artifact = PROJECT_ROOT / load_config()["scoring"]["model"]
     if artifact.exists():
@@ -511,7 +511,7 @@ def test_real_file_rows_add_up(real_data, real_model, tmp_path, capsys, monkeypa
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_real_throughput_is_reported(real_data, real_model, capsys):
-    from analysis.io import load_users
+    from analysis.intake.reader import load_users
 
     config = load_config()["scoring"]
     users = load_users(real_data)[real_model["required_columns"]]

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.config import load_config
-from analysis.segments import (
+from analysis.segments.tiers import (
     activity_scores,
     baseline_tiers,
     confusion,

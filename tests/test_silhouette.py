@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 from sklearn.metrics import silhouette_samples, silhouette_score
 
-from analysis.fastward import ward_flat_labels, ward_linkage
-from analysis.silhouette import (
+from analysis.clustering.fastward import ward_flat_labels, ward_linkage
+from analysis.clustering.silhouette import (
     _group_labellings,
     silhouette_samples_weighted,
     silhouette_weighted,
@@ -150,7 +150,7 @@ def test_rejects_bad_inputs():
 
 
 def test_bench_silhouette_on_small_data():
-    from analysis.bench import bench_silhouette
+    from analysis.bench.kernels import bench_silhouette
 
     U, counts, labels = random_case(8, 60, 3, 4, 3)
     X, labels_full = expand(U, counts, labels)
@@ -165,7 +165,7 @@ def test_bench_silhouette_on_small_data():
 
 
 def test_distinct_labels_rejects_split_rows():
-    from analysis.bench import distinct_labels
+    from analysis.bench.kernels import distinct_labels
 
     inverse = np.array([0, 1, 0])
     np.testing.assert_array_equal(distinct_labels(np.array([5, 6, 5]), inverse, 2), [[5, 6]])

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pytest
 
 from analysis.config import PROJECT_ROOT
-from analysis.site import REQUIRED_ARTIFACTS, SITE_SOURCE, render
+from analysis.publishing.site import REQUIRED_ARTIFACTS, SITE_SOURCE, render
 from tests.browser import launched_chromium, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import load_config
-from analysis.io import coerce_types, to_numpy_dtypes
-from analysis.schema import COLUMNS
+from analysis.intake.reader import coerce_types, to_numpy_dtypes
+from analysis.intake.schema import COLUMNS
 from tests.synthetic import make_users
 from validation.raw_suite import derived_checks, raw_rules
 from validation.rules import CRITICAL, SEVERITIES, WARNING

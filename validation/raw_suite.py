@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.kinds import EXPECTED_TEXT, anchored
-from analysis.schema import (
+from analysis.intake.kinds import EXPECTED_TEXT, anchored
+from analysis.intake.schema import (
     CIVILITY_IDS,
     CIVILITY_TITLES,
     CIVILITY_TRIPLES,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.io import coerce_types, to_numpy_dtypes
-from analysis.schema import COLUMNS, ID_COLUMN
+from analysis.intake.reader import coerce_types, to_numpy_dtypes
+from analysis.intake.schema import COLUMNS, ID_COLUMN
 from validation.columns import extra_messages, missing_messages, suggest_renames
 from validation.raw_suite import (
     COLUMNS_RULE,

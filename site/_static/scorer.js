@@ -334,7 +334,7 @@
     return model;
   }
 
-  /** analysis.model.find_solution: (algorithm, k), either missing -> the chosen one's. */
+  /** analysis.scoring.model.find_solution: (algorithm, k), either missing -> the chosen one's. */
   function findSolution(model, algorithm, k) {
     const alg = algorithm || model.chosen.algorithm;
     const kk = Number(k || model.chosen.k);

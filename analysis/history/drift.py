@@ -1,6 +1,6 @@
 """What changed since the previous snapshot: validation, feature drift, tiers, the model.
 
-:func:`compare` takes the previous snapshot (:func:`analysis.history.load_snapshot`, or None for
+:func:`compare` takes the previous snapshot (:func:`analysis.history.snapshots.load_snapshot`, or None for
 the first build), the freshly written artifacts and the current users, and returns the
 ``changes.json`` document that the "What changed" page (``site/changes.md``) renders. Every
 tunable is in config ``[drift]``.
@@ -32,7 +32,7 @@ times, seed ``[drift].bootstrap_seed``) and the difference of the resampled shar
 It is the sampling noise of two independent samples of users; it does not cover refitting
 noise. The same is done for the previous model applied to the new users (a fixed ruler).
 
-**The previous model on the new data**: :func:`analysis.scoring.score_frame` applies the
+**The previous model on the new data**: :func:`analysis.scoring.score.score_frame` applies the
 previous ``model.json`` (its chosen solution) to the current users; the tiers are compared with
 the refitted tiers (agreement share, confusion table) and the clusters with the refitted chosen
 solution's clusters (adjusted Rand index).
@@ -51,9 +51,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import C2CError
-from analysis.history import DISTRIBUTION_COLUMNS, snapshot_key, value_counts
-from analysis.model import TIERS
-from analysis.schema import COLUMN_LABELS, ID_COLUMN
+from analysis.history.snapshots import DISTRIBUTION_COLUMNS, snapshot_key, value_counts
+from analysis.scoring.model import TIERS
+from analysis.intake.schema import COLUMN_LABELS, ID_COLUMN
 
 FIRST_BUILD = "This is the first build: there is no previous snapshot to compare with."
 STATUS_PASS, STATUS_WARN, STATUS_FAIL, STATUS_ABSENT = "pass", "warn", "fail", "absent"
@@ -319,8 +319,8 @@ def model_agreement(previous_model: dict[str, Any], current_model: dict[str, Any
     ARI / NMI between the previous model's clusters and the refitted clusters, plus the tier
     counts the previous model gives the new users.
     """
-    from analysis.evaluation import agreement
-    from analysis.scoring import score_frame
+    from analysis.evaluation.metrics import agreement
+    from analysis.scoring.score import score_frame
 
     scored = score_frame(current_users, previous_model)
     ids = scored[ID_COLUMN].to_numpy(np.int64)
@@ -511,9 +511,9 @@ def compare(previous: dict[str, Any] | None, current_artifacts_dir: Path,
             current_users: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
     """The ``changes.json`` document: the current build against the ``previous`` snapshot.
 
-    ``previous`` is :func:`analysis.history.load_snapshot` of the previous snapshot or None
+    ``previous`` is :func:`analysis.history.snapshots.load_snapshot` of the previous snapshot or None
     (first build); ``current_artifacts_dir`` holds the artifacts ``segment`` just wrote;
-    ``current_users`` is the same users, typed (:func:`analysis.io.load_users`). Keys:
+    ``current_users`` is the same users, typed (:func:`analysis.intake.reader.load_users`). Keys:
     ``previous`` / ``current`` (which builds), ``thresholds``, ``validation``, ``drift``,
     ``tiers`` (``refit``: previous vs current tiers; ``previous_model``: previous tiers vs the
     previous model applied to the new users), ``model`` and ``summary`` (sentences).
@@ -566,7 +566,7 @@ def compare(previous: dict[str, Any] | None, current_artifacts_dir: Path,
 
 def write_changes(changes: dict[str, Any], artifacts_dir: Path) -> Path:
     """Write ``changes.json`` into the artifacts folder (temporary file, then renamed)."""
-    from analysis.artifacts import write_json
+    from analysis.publishing.writer import write_json
 
     target = Path(artifacts_dir) / "changes.json"
     tmp = target.with_name(f".changes.{uuid.uuid4().hex}.json")
@@ -584,10 +584,10 @@ def build_changes(artifacts_dir: Path, data_path: Path, config: dict[str, Any]
     ``changes.json`` into ``artifacts_dir``; returns the document.
 
     The previous snapshot is the newest one in ``[history].dir`` of a *different* release
-    (:func:`analysis.history.previous_snapshot` with this build's key).
+    (:func:`analysis.history.snapshots.previous_snapshot` with this build's key).
     """
-    from analysis.history import history_dir, load_snapshot, previous_snapshot
-    from analysis.io import load_users
+    from analysis.history.snapshots import history_dir, load_snapshot, previous_snapshot
+    from analysis.intake.reader import load_users
 
     artifacts_dir = Path(artifacts_dir)
     key = snapshot_key(_read(artifacts_dir / "manifest.json"))

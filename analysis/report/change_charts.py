@@ -1,9 +1,9 @@
 """Tables and charts of the "What changed" page (``site/changes.md``), from ``changes.json``.
 
-Read-only helpers in the style of :mod:`analysis.charts` (whose renderer, scales and number
+Read-only helpers in the style of :mod:`analysis.report.charts` (whose renderer, scales and number
 formats they reuse): every builder takes the ``changes.json`` document written by
-:func:`analysis.changes.compare` and returns a pandas table, an HTML snippet or
-``(chart, description)`` for :func:`analysis.charts.show`. Nothing here computes a statistic.
+:func:`analysis.history.drift.compare` and returns a pandas table, an HTML snippet or
+``(chart, description)`` for :func:`analysis.report.charts.show`. Nothing here computes a statistic.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from analysis import charts as c
+from analysis.report import charts as c
 
 #: Colours of the PSI verdicts (Okabe-Ito: green, orange, vermillion).
 VERDICT_COLORS = {"stable": "#009E73", "moderate": "#E69F00", "major": "#D55E00"}

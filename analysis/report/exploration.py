@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.features import FEATURE_COLUMNS, fit_transform_params
-from analysis.schema import COUNT_COLUMNS
-from analysis.segments import product_activity
+from analysis.features.transform import FEATURE_COLUMNS, fit_transform_params
+from analysis.intake.schema import COUNT_COLUMNS
+from analysis.segments.tiers import product_activity
 
 NUMERIC_COLUMNS = [*COUNT_COLUMNS, "productsPassRate", "daysSinceLastLogin", "seniority"]
 

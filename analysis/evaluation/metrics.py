@@ -14,8 +14,8 @@ from kneed import KneeLocator
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-from analysis.clustering import Distinct, Solution, kmeans_fit
-from analysis.fastward import ward_flat_labels, ward_linkage
+from analysis.clustering.fastward import ward_flat_labels, ward_linkage
+from analysis.clustering.solutions import Distinct, Solution, kmeans_fit
 
 
 def within_sse(rows: np.ndarray, w: np.ndarray, labels: np.ndarray, centroids: np.ndarray

@@ -1,7 +1,7 @@
 """The segmentation pipeline: validate -> features -> cluster -> evaluate -> segments -> artifacts.
 
-``segment`` wires the pure stages together; reading happens in :mod:`analysis.io`, writing in
-:mod:`analysis.artifacts`. Artifacts go to a staging folder that replaces ``out_dir`` only when
+``segment`` wires the pure stages together; reading happens in :mod:`analysis.intake.reader`, writing in
+:mod:`analysis.publishing.writer`. Artifacts go to a staging folder that replaces ``out_dir`` only when
 everything succeeded, so a failed run leaves the previous artifacts untouched.
 """
 
@@ -23,8 +23,8 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from analysis import artifacts, evaluation, exploration, features, history, projection, segments
-from analysis.clustering import (
+from analysis.clustering.silhouette import silhouette_weighted_detail
+from analysis.clustering.solutions import (
     Distinct,
     Solution,
     dendrogram_data,
@@ -32,11 +32,16 @@ from analysis.clustering import (
     ward_over_k,
 )
 from analysis.errors import ValidationFailed
-from analysis.files import file_sha256
-from analysis.io import coerce_types, read_raw_table, to_numpy_dtypes
-from analysis.model import build_model
-from analysis.schema import ID_COLUMN
-from analysis.silhouette import silhouette_weighted_detail
+from analysis.evaluation import metrics as evaluation
+from analysis.features import transform as features
+from analysis.history import snapshots as history
+from analysis.intake.files import file_sha256
+from analysis.intake.reader import coerce_types, read_raw_table, to_numpy_dtypes
+from analysis.intake.schema import ID_COLUMN
+from analysis.publishing import writer as artifacts
+from analysis.report import exploration, projection
+from analysis.scoring.model import build_model
+from analysis.segments import tiers as segments
 from validation.runner import format_summary, validate_users, write_report
 
 ALGORITHMS = ("kmeans", "ward")

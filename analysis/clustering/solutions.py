@@ -7,7 +7,7 @@ first at height 0). Working on the sorted distinct rows also makes every result 
 the order of the input rows.
 
 Cluster ids are canonical: 0 is the least active cluster, k-1 the most active (by the activity
-score of :mod:`analysis.segments`); tiers are still assigned by that score, never by id.
+score of :mod:`analysis.segments.tiers`); tiers are still assigned by that score, never by id.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ from scipy.cluster.hierarchy import dendrogram
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from analysis.fastward import distinct_rows, scipy_linkage, ward_flat_labels, ward_linkage
+from analysis.clustering.fastward import (
+    distinct_rows,
+    scipy_linkage,
+    ward_flat_labels,
+    ward_linkage,
+)
 
 
 @dataclass(frozen=True)

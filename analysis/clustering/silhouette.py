@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from analysis.fastward import COORDS_PER_PASS, _padded_transpose
+from analysis.clustering.fastward import COORDS_PER_PASS, _padded_transpose
 
 #: Rows/columns per distance tile; a tile is TILE x TILE float64 (32 MiB at 2048).
 TILE = 2048

@@ -1,11 +1,11 @@
 """Score new users with the saved model: the rules of ``c2c score`` and of the browser scorer.
 
-One model (``model.json``, see :mod:`analysis.model`) and one set of rules serve both scorers;
+One model (``model.json``, see :mod:`analysis.scoring.model`) and one set of rules serve both scorers;
 ``site/_static/scorer.js`` mirrors this module line for line and the browser tests check that
 both give the same clusters, tiers and distances.
 
 **File-level faults** stop the run (InputError, exit 2): everything
-:func:`analysis.io.read_raw_table` refuses (missing, not a CSV/zip, empty, binary, not UTF-8,
+:func:`analysis.intake.reader.read_raw_table` refuses (missing, not a CSV/zip, empty, binary, not UTF-8,
 another delimiter, repeated column names, a row with the wrong number of fields, a header
 without data rows), and a header that lacks a column the model needs
 (``model["required_columns"]``). Columns outside the raw schema are ignored with a warning.
@@ -13,7 +13,7 @@ without data rows), and a header that lacks a column the model needs
 **Row-level faults** reject that row only, with every reason it has, joined with ``"; "``:
 
 1. a required cell is empty: ``productsSold is empty``;
-2. a required cell does not match its kind (:data:`analysis.kinds.PATTERNS`, the project's one
+2. a required cell does not match its kind (:data:`analysis.intake.kinds.PATTERNS`, the project's one
    answer to "is this a valid int?"): ``identifierHash "-1.0979E+18" is not a whole number in the
    signed 64-bit range (...)`` — a spreadsheet's rounded id is not an id;
 3. a count or ``daysSinceLastLogin`` is negative: ``productsSold "-3" is negative``;
@@ -29,7 +29,7 @@ Cell values quoted in reasons are cut to 40 characters. ``line`` is the 1-based 
 on which the row starts (the header is line 1; ``\\r\\n``, ``\\r`` and ``\\n`` end lines; blank
 lines count).
 
-**Scoring** applies :func:`analysis.features.transform`, then the nearest centroid of the chosen
+**Scoring** applies :func:`analysis.features.transform.transform`, then the nearest centroid of the chosen
 solution: squared differences added in feature order, ``sqrt``, ties to the lowest cluster index
 (written out in :func:`assign_nearest` so that the browser repeats it operation for operation).
 A new user joins the Ward cluster with the nearest centroid: Ward itself has no rule for users
@@ -61,11 +61,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.features import transform
-from analysis.io import coerce_types, display_path, read_raw_table
-from analysis.kinds import EXPECTED_TEXT
-from analysis.model import MODEL_SCHEMA_VERSION, find_solution
-from analysis.schema import COLUMNS, COUNT_COLUMNS, ID_COLUMN
+from analysis.features.transform import transform
+from analysis.intake.kinds import EXPECTED_TEXT
+from analysis.intake.reader import coerce_types, display_path, read_raw_table
+from analysis.intake.schema import COLUMNS, COUNT_COLUMNS, ID_COLUMN
+from analysis.scoring.model import MODEL_SCHEMA_VERSION, find_solution
 
 DAYS_COLUMN = "daysSinceLastLogin"
 SENIORITY_COLUMN = "seniority"
@@ -142,7 +142,7 @@ def load_model(path: str | Path) -> dict[str, Any]:
 
 def pick_solution(model: dict[str, Any], algorithm: str | None = None,
                   k: int | None = None) -> dict[str, Any]:
-    """:func:`analysis.model.find_solution`, as an InputError listing what is available."""
+    """:func:`analysis.scoring.model.find_solution`, as an InputError listing what is available."""
     try:
         return find_solution(model, algorithm, k)
     except KeyError:
@@ -165,7 +165,7 @@ def assign_nearest(X: np.ndarray, centroids: np.ndarray
     ``X`` float64[n, f] (scaled features), ``centroids`` float64[k, f]. A distance is the
     ``sqrt`` of the squared differences added one feature after the other (0 + d0² + d1² + ...),
     whatever the memory layout of ``X``: NumPy's ``sum(axis=1)`` adds in that order for
-    column-major arrays (what :func:`analysis.features.transform` returns) but pairwise for
+    column-major arrays (what :func:`analysis.features.transform.transform` returns) but pairwise for
     row-major ones, and the browser must repeat one fixed order. Clusters are scanned in index
     order keeping the strictly smaller distance, so ties go to the lowest index. The margin is
     the second smallest distance minus the smallest (0 when k == 1). Works in blocks of rows.
@@ -267,7 +267,7 @@ def row_reasons(raw: pd.DataFrame, typed: pd.DataFrame, model: dict[str, Any],
                 line_of: Callable[[int], int]) -> dict[int, list[str]]:
     """Reasons per rejected row position (rows without a reason are absent), in rule order.
 
-    ``raw`` the text cells, ``typed`` the same rows coerced by :func:`analysis.io.coerce_types`;
+    ``raw`` the text cells, ``typed`` the same rows coerced by :func:`analysis.intake.reader.coerce_types`;
     ``line_of(position)`` the row's file line (for duplicates).
     """
     reasons: dict[int, list[str]] = defaultdict(list)
@@ -390,7 +390,7 @@ def _payload_text(path: Path) -> str:
 
 def score_file(path: str | Path, model: dict[str, Any], algorithm: str | None = None,
                k: int | None = None) -> ScoreResult:
-    """Read ``path`` (CSV or zipped CSV) with :func:`analysis.io.read_raw_table` and score it."""
+    """Read ``path`` (CSV or zipped CSV) with :func:`analysis.intake.reader.read_raw_table` and score it."""
     path = Path(path)
     raw = read_raw_table(path)
 

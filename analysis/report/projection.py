@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.decomposition import PCA
 
-from analysis.features import FEATURE_NAMES
+from analysis.features.transform import FEATURE_NAMES
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int, min_per_group: int = 30

@@ -5,7 +5,7 @@ chart builders here, and put every number into prose with MyST-NB ``glue`` (:fun
 Nothing here fits a model.
 
 Charts are drawn in the browser by the Vega bundle that the build vendors into
-``_static/vega-bundle.js`` (see :mod:`analysis.site`); :func:`show` emits a ``<div>`` plus a
+``_static/vega-bundle.js`` (see :mod:`analysis.publishing.site`); :func:`show` emits a ``<div>`` plus a
 ``<script>`` calling ``vegaEmbed`` with the spec inline, and a visually hidden text description.
 Altair's own HTML output loads Vega from a CDN and is never used.
 
@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import PROJECT_ROOT
-from analysis.model import TIERS
-from analysis.schema import COLUMN_LABELS
+from analysis.intake.schema import COLUMN_LABELS
+from analysis.scoring.model import TIERS
 
 #: Okabe-Ito colours (colour-blind safe); tiers keep the same colour on every chart.
 TIER_COLORS = {"inactive": "#999999", "moderate": "#E69F00", "active": "#0072B2"}

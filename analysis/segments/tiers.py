@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.features import FEATURE_NAMES
-from analysis.model import TIERS
+from analysis.features.transform import FEATURE_NAMES
+from analysis.scoring.model import TIERS
 
 TIER_RULE = (
     "Each cluster's activity score is the weighted mean of its centroid's scaled features "

@@ -1,8 +1,8 @@
 """Time the exact distinct-row algorithms against the all-rows baselines, in the same run.
 
-``bench_ward`` compares :func:`analysis.fastward.ward_users` (distinct rows, weighted Ward,
+``bench_ward`` compares :func:`analysis.clustering.fastward.ward_users` (distinct rows, weighted Ward,
 cuts) with ``fastcluster.linkage_vector(X, "ward")`` on every row; ``bench_silhouette``
-compares :func:`analysis.silhouette.silhouette_weighted` (all labellings in one pass) with
+compares :func:`analysis.clustering.silhouette.silhouette_weighted` (all labellings in one pass) with
 ``sklearn.metrics.silhouette_score`` on every row (one labelling). Times are wall-clock
 seconds from ``time.perf_counter``; numba compilation (or loading its cache) is done by a
 warm-up call on a few rows, reported separately as ``*_compile_seconds`` and excluded from
@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from analysis.fastward import distinct_rows, ward_flat_labels, ward_users
-from analysis.silhouette import silhouette_weighted
+from analysis.clustering.fastward import distinct_rows, ward_flat_labels, ward_users
+from analysis.clustering.silhouette import silhouette_weighted
 
 #: Cluster counts whose flat Ward clusters must agree with fastcluster's.
 BENCH_K_VALUES = tuple(range(2, 11))
@@ -187,16 +187,18 @@ def run_bench(data_path, config: dict, scale_sizes: list[int] | None = None,
 
     Ward and silhouette against their all-rows baselines on the real users (exactness
     included), the whole ``c2c segment`` in a child process (wall time, peak RSS), scoring
-    throughput without I/O, and optionally the scale runs of :mod:`analysis.scale`.
+    throughput without I/O, and optionally the scale runs of :mod:`analysis.bench.scale`.
     """
     import json
     import sys
     import tempfile
     from pathlib import Path
 
-    from analysis import features, scoring, segments
-    from analysis.clustering import Distinct, kmeans_over_k, ward_over_k
-    from analysis.io import load_users
+    from analysis.clustering.solutions import Distinct, kmeans_over_k, ward_over_k
+    from analysis.features import transform as features
+    from analysis.intake.reader import load_users
+    from analysis.scoring import score as scoring
+    from analysis.segments import tiers as segments
 
     users = load_users(data_path)
     X = features.transform(users, features.fit_transform_params(users, config))
@@ -229,7 +231,7 @@ def run_bench(data_path, config: dict, scale_sizes: list[int] | None = None,
     result["scoring_rows_per_second"] = scoring.scoring_throughput(sample, model)
     result["scoring_rows"] = len(sample)
     if scale_sizes:
-        from analysis.scale import scale_runs
+        from analysis.bench.scale import scale_runs
 
         log(f"Scale runs at {scale_sizes} users ...")
         result["scale"] = scale_runs(scale_sizes, Path(data_path))

@@ -30,8 +30,8 @@ from typing import Any
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import C2CError, InputError
-from analysis.files import file_sha256
-from analysis.model import TIERS
+from analysis.intake.files import file_sha256
+from analysis.scoring.model import TIERS
 
 SITE_SOURCE = PROJECT_ROOT / "site"
 #: Artifacts the pages read; the build refuses to start without them.
@@ -41,7 +41,7 @@ REQUIRED_ARTIFACTS = (
     "pca.json", "dendrogram.json", "labels.parquet", "model.json", "run.json",
 )
 #: Source files whose change must re-execute the pages (pages import analysis.* modules).
-CODE_GLOBS = ("analysis/*.py",)
+CODE_GLOBS = ("analysis/**/*.py",)
 
 
 
@@ -328,10 +328,10 @@ def build(data_path: Path, artifacts: Path | None = None, site_dir: Path | None 
     since the previous snapshot) is written into the artifacts before rendering; the snapshot
     of this build is recorded in the history only once the site rendered.
     """
-    from analysis.changes import build_changes
     from analysis.config import load_config
-    from analysis.history import record_build
-    from analysis.pipeline import segment
+    from analysis.history.drift import build_changes
+    from analysis.history.snapshots import record_build
+    from analysis.pipeline.run import segment
 
     config = config if config is not None else load_config()
     artifacts = Path(artifacts or PROJECT_ROOT / "artifacts")

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from analysis.errors import InputError
-from analysis.files import display_path, file_sha256
-from analysis.kinds import NULLABLE_DTYPES, NUMPY_DTYPES, PATTERNS
-from analysis.schema import COLUMNS
+from analysis.intake.files import display_path, file_sha256
+from analysis.intake.kinds import NULLABLE_DTYPES, NUMPY_DTYPES, PATTERNS
+from analysis.intake.schema import COLUMNS
 
 #: Delimiters we recognise in a one-column header (the file is not comma-separated).
 FOREIGN_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}

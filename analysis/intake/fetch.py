@@ -15,7 +15,7 @@ from typing import Any
 
 from analysis.config import PROJECT_ROOT
 from analysis.errors import InputError
-from analysis.files import CHUNK, display_path, file_sha256
+from analysis.intake.files import CHUNK, display_path, file_sha256
 
 MIRROR_ENV = "C2C_DATA_MIRROR"
 

@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.artifacts import write_json
-from analysis.features import FEATURE_COLUMNS
+from analysis.publishing.writer import write_json
+from analysis.features.transform import FEATURE_COLUMNS
 
 #: Columns whose value counts are recorded: every model feature column (daysSinceLastLogin is
 #: the recency feature's column and is listed explicitly in case the feature list changes).

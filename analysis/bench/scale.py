@@ -2,7 +2,7 @@
 
 The real rows are resampled with small noise to N users (fresh unique ids; activity counts and
 days since login jittered within valid ranges, so the file still passes validation). Each N runs
-in its own process (``python -m analysis.scale N``) so that peak memory is that N's alone.
+in its own process (``python -m analysis.bench.scale N``) so that peak memory is that N's alone.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import features, segments
-from analysis.clustering import Distinct, kmeans_fit, weighted_centroids
-from analysis.io import coerce_types, read_raw_table, to_numpy_dtypes
-from analysis.model import build_model
-from analysis.pipeline import peak_rss_mb
-from analysis.schema import COUNT_COLUMNS, ID_COLUMN
+from analysis.clustering.solutions import Distinct, kmeans_fit, weighted_centroids
+from analysis.features import transform as features
+from analysis.intake.reader import coerce_types, read_raw_table, to_numpy_dtypes
+from analysis.intake.schema import COUNT_COLUMNS, ID_COLUMN
+from analysis.pipeline.run import peak_rss_mb
+from analysis.scoring.model import build_model
+from analysis.segments import tiers as segments
 
 
 def noisy_resample(users: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def scale_run(n: int, data_path: Path, config: dict[str, Any], seed: int = 0) ->
                                       "centroids": centroids.tolist(),
                                       "tier_of_cluster": tier_map.tolist()}],
                         {"algorithm": "kmeans", "k": k})
-    from analysis.scoring import score_frame
+    from analysis.scoring.score import score_frame
 
     scored = timed("scoring", score_frame, users, model)
     assert len(scored) == n == len(user_tiers)
@@ -105,7 +106,7 @@ def scale_runs(sizes: list[int], data_path: Path) -> list[dict[str, Any]]:
     """Run :func:`scale_run` for each size in a fresh Python process; results in size order."""
     results = []
     for n in sizes:
-        proc = subprocess.run([sys.executable, "-m", "analysis.scale", str(n), str(data_path)],
+        proc = subprocess.run([sys.executable, "-m", "analysis.bench.scale", str(n), str(data_path)],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             results.append({"n": n, "error": proc.stderr.strip().splitlines()[-1:]})
