@@ -1,4 +1,8 @@
-"""The ``c2c`` command line: wires stages together, turns C2CError into one sentence + exit code."""
+"""The ``c2c`` command line: wires stages together, turns C2CError into one sentence + exit code.
+
+Exit codes (DESIGN.md): 0 ok, 1 the data broke a rule (or rows were rejected, or a page failed
+to render), 2 unreadable input, bad usage, a bad configuration or another build running.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,26 @@ from analysis.errors import C2CError
 data_option = click.option(
     "--data", "data_path", type=click.Path(path_type=Path), default=None,
     help="Raw export (CSV or zip). Default: $C2C_DATA, then data/raw/.")
+wait_option = click.option(
+    "--wait", is_flag=True, help="Wait for another running build instead of exiting 2.")
+
+
+def _settings():
+    from analysis.config import load_config
+
+    return load_config()
+
+
+def _home(settings):
+    from analysis.publishing.release import home_for
+
+    return home_for(settings)
+
+
+def _data(settings, data_path: Path | None) -> Path:
+    from analysis.config import default_data_path
+
+    return data_path or default_data_path(settings.data)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,14 +47,49 @@ def cli() -> None:
 @cli.command("segment")
 @data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Artifacts folder, replaced atomically on success. Default: artifacts/.")
+              help="Artifacts folder, replaced atomically on success. Default: work/artifacts/ "
+                   "(not published: `c2c render --artifacts DIR` or `c2c build` publish).")
 def segment_command(data_path: Path | None, out_dir: Path | None) -> int:
-    """Validate, cluster all users (K-Means and Ward, k = 2..10), evaluate, write artifacts."""
-    from analysis.config import PROJECT_ROOT, default_data_path, load_config
-    from analysis.pipeline.run import segment
+    """Validate, cluster all users (K-Means and Ward over the k range), evaluate, write
+    artifacts (compared with the published release's history)."""
+    from analysis.pipeline import segment
+    from analysis.publishing.release import history
 
-    config = load_config()
-    segment(data_path or default_data_path(config), out_dir or PROJECT_ROOT / "artifacts", config)
+    settings = _settings()
+    home = _home(settings)
+    out = out_dir or home.work / "artifacts"
+    segment(_data(settings, data_path), out, settings, history(home))
+    click.echo(f"artifacts written to {out}")
+    return 0
+
+
+@cli.command("build")
+@data_option
+@wait_option
+def build_command(data_path: Path | None, wait: bool) -> int:
+    """Validate, segment, render the site and publish all three as one release.
+
+    Exit 1 when the data fails validation or a page fails to render, 2 when the input cannot
+    be read or another build is running; either way the published release is untouched.
+    """
+    from analysis.publishing.build import build
+
+    settings = _settings()
+    build(_data(settings, data_path), settings, _home(settings), wait=wait, log=click.echo)
+    return 0
+
+
+@cli.command("render")
+@click.option("--artifacts", "artifacts_dir", type=click.Path(path_type=Path), default=None,
+              help="Artifacts folder (e.g. from `c2c segment --out`). Default: the published "
+                   "release's.")
+@wait_option
+def render_command(artifacts_dir: Path | None, wait: bool) -> int:
+    """Render the site again from checked artifacts and publish them as a new release."""
+    from analysis.publishing.build import render
+
+    settings = _settings()
+    render(settings, _home(settings), artifacts_dir, wait=wait, log=click.echo)
     return 0
 
 
@@ -42,7 +101,7 @@ def segment_command(data_path: Path | None, out_dir: Path | None) -> int:
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
               help="CSV of rejected rows: their cells, line and reject_reason.")
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
-              help="model.json written by `c2c segment`. Default: artifacts/model.json.")
+              help="model.json of a release. Default: the published release's.")
 @click.option("--algorithm", default=None, help="kmeans or ward. Default: the chosen solution's.")
 @click.option("--k", type=int, default=None, help="Number of clusters. Default: the chosen k.")
 def score_command(input_path: Path, out: Path, rejects: Path | None, model_path: Path | None,
@@ -54,19 +113,19 @@ def score_command(input_path: Path, out: Path, rejects: Path | None, model_path:
     joins the Ward cluster with the nearest centroid. Rows that break a rule are rejected with
     their reasons; exit 1 when any row was rejected, 2 when the input or model is unusable.
     """
-    from analysis.config import PROJECT_ROOT, load_config
-    from analysis.scoring import score as scoring
+    from analysis.errors import clip_list
+    from analysis.scoring import output, score
 
-    config = load_config()["scoring"]
-    scoring.check_paths(input_path, out, rejects)
-    model = scoring.load_model(model_path or PROJECT_ROOT / config["model"])
-    solution = scoring.pick_solution(model, algorithm, k)
-    result = scoring.score_file(input_path, model, solution["algorithm"], solution["k"])
+    settings = _settings()
+    output.check_paths(input_path, out, rejects)
+    model = score.load_model(model_path or _home(settings).root / settings.scoring.model)
+    solution = score.pick_solution(model, algorithm, k)
+    result = score.score_file(input_path, model, solution["algorithm"], solution["k"])
     if result.extra_columns:
         click.echo(f"warning: ignoring column(s) not in the schema: "
-                   f"{', '.join(result.extra_columns)}", err=True)
-    scoring.write_outputs(result, out, rejects)
-    for line in scoring.summary_lines(result, config["show_rejects"], rejects):
+                   f"{clip_list(result.extra_columns)}", err=True)
+    output.write_outputs(result, out, rejects)
+    for line in output.summary_lines(result, settings.scoring.show_rejects, rejects):
         click.echo(line)
     return 1 if len(result.rejected) else 0
 
@@ -74,8 +133,8 @@ def score_command(input_path: Path, out: Path, rejects: Path | None, model_path:
 @cli.command("validate")
 @data_option
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
-              help="JSON report to write. Default: [validation].report "
-                   "(artifacts/validation_report.json).")
+              help="JSON report to write. Default: work/validation_report.json (never the "
+                   "published artifacts).")
 def validate_command(data_path: Path | None, report_path: Path | None) -> int:
     """Check the raw export against the validation suite; print a summary, write the report.
 
@@ -84,21 +143,26 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
     """
     from rich.console import Console
 
-    from analysis.config import PROJECT_ROOT, default_data_path, load_config
+    from analysis.catalog import json_bytes
     from analysis.errors import InputError
-    from analysis.intake.reader import display_path, file_sha256, read_raw_table
-    from validation.runner import format_summary, validate_users, write_report
+    from analysis.intake.files import display_path, file_sha256
+    from analysis.intake.reader import read_raw_table
+    from analysis.publishing.folders import write_bytes_atomic
+    from validation.runner import format_summary, validate_users
 
-    config = load_config()
+    settings = _settings()
     if data_path is None:
-        data_path = default_data_path(config)
+        data_path = _data(settings, None)
         if not data_path.exists():
             raise InputError(f"Cannot read {display_path(data_path)}: the file does not exist; "
                              "run `c2c fetch-data` or pass --data.")
     with Console(stderr=True).status(f"validating {display_path(data_path)} ..."):
         raw = read_raw_table(data_path)
-        report = validate_users(raw, data_path.name, config, sha256=file_sha256(data_path))
-    target = write_report(report, report_path or PROJECT_ROOT / config["validation"]["report"])
+        report = validate_users(raw, data_path.name, settings.validation,
+                                sha256=file_sha256(data_path))
+    target = report_path or _home(settings).work / "validation_report.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(target, json_bytes(report))
     click.echo(format_summary(report))
     click.echo(f"report: {display_path(target)}")
     return 1 if report["status"] == "fail" else 0
@@ -112,47 +176,11 @@ def fetch_data_command(dest: Path | None) -> int:
 
     The sha256 is checked either way; exit 2 (nothing written) when no source has it.
     """
-    from analysis.config import load_config
     from analysis.intake.fetch import fetch_data
     from analysis.intake.files import display_path
 
-    path, how = fetch_data(load_config(), dest)
+    path, how = fetch_data(_settings().data, dest)
     click.echo(f"{display_path(path)}: {how}.")
-    return 0
-
-
-@cli.command("build")
-@data_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Artifacts folder. Default: artifacts/.")
-@click.option("--site", "site_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder the site is published into. Default: [site].output_dir (_site/).")
-def build_command(data_path: Path | None, out_dir: Path | None, site_dir: Path | None) -> int:
-    """Run `segment`, then render the stakeholder site into _site/ (swapped in atomically).
-
-    Exit 1 when the data fails validation or a page fails to render, 2 when the input cannot
-    be read; either way the previously published site is left exactly as it was.
-    """
-    from analysis.config import PROJECT_ROOT, default_data_path, load_config
-    from analysis.publishing.site import build
-
-    config = load_config()
-    build(data_path or default_data_path(config), out_dir or PROJECT_ROOT / "artifacts",
-          site_dir, config, log=click.echo)
-    return 0
-
-
-@cli.command("render")
-@click.option("--artifacts", "artifacts_dir", type=click.Path(path_type=Path), default=None,
-              help="Artifacts folder written by `c2c segment`. Default: artifacts/.")
-@click.option("--site", "site_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder the site is published into. Default: [site].output_dir (_site/).")
-def render_command(artifacts_dir: Path | None, site_dir: Path | None) -> int:
-    """Render the site only, from existing artifacts (no pipeline run)."""
-    from analysis.config import PROJECT_ROOT, load_config
-    from analysis.publishing.site import render
-
-    render(artifacts_dir or PROJECT_ROOT / "artifacts", site_dir, load_config(), log=click.echo)
     return 0
 
 
@@ -162,7 +190,7 @@ def render_command(artifacts_dir: Path | None, site_dir: Path | None) -> int:
               help="Also write every figure to this JSON file.")
 @click.option("--scale", "scale", is_flag=False, flag_value="config", default=None,
               help="Also run the scale runs: comma-separated user counts, or no value for "
-                   "config [scale].sizes (0.1M, 1M, 6M; takes several minutes).")
+                   "config [scale].sizes (takes several minutes).")
 def bench_command(data_path: Path | None, json_path: Path | None, scale: str | None) -> int:
     """Measure our stages against the baselines they replace, side by side, and print ratios.
 
@@ -175,16 +203,15 @@ def bench_command(data_path: Path | None, json_path: Path | None, scale: str | N
     from rich.table import Table
 
     from analysis.bench.kernels import run_bench
-    from analysis.config import default_data_path, load_config
 
-    config = load_config()
+    settings = _settings()
     console = Console(stderr=True)
     sizes = None
     if scale == "config":
-        sizes = list(config["scale"]["sizes"])
+        sizes = list(settings.scale.sizes)
     elif scale:
         sizes = [int(float(v)) for v in scale.split(",")]
-    result = run_bench(data_path or default_data_path(config), config, sizes,
+    result = run_bench(_data(settings, data_path), settings, sizes,
                        log=lambda msg: console.print(f"[dim]{msg}[/]"))
     table = Table(title="c2c bench")
     table.add_column("figure")
@@ -203,7 +230,9 @@ def bench_command(data_path: Path | None, json_path: Path | None, scale: str | N
 def main() -> None:
     """Console-script entry point: run the CLI, print C2CError as one line, exit with its code.
 
-    Each command returns its exit status (int) or None (= 0)."""
+    File-system errors that escape a command (a folder where a file is expected, no permission)
+    are file-level problems: one sentence, exit 2.
+    """
     try:
         status = cli.main(standalone_mode=False)
     except C2CError as err:
@@ -214,6 +243,10 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as err:
         err.show()
+        sys.exit(2)
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        click.echo(f"error: cannot use{where}: {err.strerror or err}", err=True)
         sys.exit(2)
     # Commands return their exit status (0 ok, 1 data problem) or None for 0.
     sys.exit(status if isinstance(status, int) else 0)

@@ -1,14 +1,229 @@
-"""Load the one configuration file (``config.toml`` at the project root, or ``$C2C_CONFIG``)."""
+"""The one configuration file (``config.toml`` at the project root, or ``$C2C_CONFIG``), typed.
+
+:func:`load_config` parses the TOML once into :class:`Settings`, a tree of pydantic models with
+one section per stage. A bad value raises :class:`ConfigError` (exit 2) naming the file, the key,
+the value and the allowed range. Stages receive only their own section (``settings.kmeans``,
+``settings.selection``, ...) or explicit arguments; the manifest records
+``settings.model_dump()``, the whole configuration as plain JSON types.
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from analysis.errors import C2CError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+class ConfigError(C2CError):
+    """The configuration file is missing, not TOML, or holds a value out of range (exit 2)."""
+
+    exit_code = 2
+
+
+class Section(BaseModel):
+    """A config table: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(Section):
+    """Where the raw export lives and how to obtain it (``c2c fetch-data``)."""
+
+    raw_dir: str
+    filename: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+    url: str
+    mirrors: list[str]
+
+
+class ValidationConfig(Section):
+    """The raw-data suite's tunables (see validation/raw_suite.py)."""
+
+    min_rows: PositiveInt
+    max_rows: PositiveInt
+    examples: Annotated[int, Field(ge=1, le=100)]
+    report: str
+    days_per_month: PositiveInt
+    days_per_year: PositiveInt
+    seniority_tolerance: Annotated[float, Field(ge=0.0, le=1.0)]
+    rename_cutoff: Share
+
+    @model_validator(mode="after")
+    def _rows_ordered(self) -> ValidationConfig:
+        if self.min_rows > self.max_rows:
+            raise ValueError(f"min_rows ({self.min_rows}) must not exceed max_rows "
+                             f"({self.max_rows})")
+        return self
+
+
+class FeaturesConfig(Section):
+    """Platform defaults removed before the transform, and the upper cap quantile."""
+
+    default_followers: NonNegativeInt
+    default_follows: NonNegativeInt
+    cap_quantile: Annotated[float, Field(gt=0.5, le=1.0)]
+
+
+class KMeansConfig(Section):
+    """The k range every algorithm is evaluated on, and K-Means' own parameters."""
+
+    k_min: Annotated[int, Field(ge=2, le=40)]
+    k_max: Annotated[int, Field(ge=2, le=40)]
+    n_init: Annotated[int, Field(ge=1, le=100)]
+    max_iter: Annotated[int, Field(ge=10, le=10_000)]
+    random_state: NonNegativeInt
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> KMeansConfig:
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min ({self.k_min}) must not exceed k_max ({self.k_max})")
+        return self
+
+    @property
+    def ks(self) -> list[int]:
+        """Every k evaluated: k_min..k_max."""
+        return list(range(self.k_min, self.k_max + 1))
+
+
+class WardConfig(Section):
+    dendrogram_merges: Annotated[int, Field(ge=2, le=500)]
+
+
+class SelectionConfig(Section):
+    """The rule that chooses one solution (see analysis/evaluation/choice.py)."""
+
+    min_cluster_share: Annotated[float, Field(ge=0.0, lt=0.5)]
+    k_min_choice: Annotated[int, Field(ge=2, le=40)]
+    min_stability: Share
+
+
+class StabilityConfig(Section):
+    resamples: Annotated[int, Field(ge=1, le=10_000)]
+    random_state: NonNegativeInt
+    n_jobs: Annotated[int, Field(ge=1, le=64)]
+
+
+class TiersConfig(Section):
+    """Weights of the activity score, one per clustering feature (all >= 0, not all 0)."""
+
+    weights: dict[str, Annotated[float, Field(ge=0.0)]]
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> TiersConfig:
+        if not any(self.weights.values()):
+            raise ValueError("at least one weight must be above 0")
+        return self
+
+
+class BaselineConfig(Section):
+    active_days: PositiveInt
+    inactive_days: PositiveInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BaselineConfig:
+        if self.active_days > self.inactive_days:
+            raise ValueError(f"active_days ({self.active_days}) must not exceed inactive_days "
+                             f"({self.inactive_days})")
+        return self
+
+
+class PcaConfig(Section):
+    sample_size: Annotated[int, Field(ge=100, le=5000)]
+    random_state: NonNegativeInt
+
+
+class ProfilesConfig(Section):
+    top_n: Annotated[int, Field(ge=1, le=50)]
+
+
+class SiteConfig(Section):
+    output_dir: str
+    cache_dir: str
+    cache_keep: PositiveInt
+    cell_timeout: Annotated[int, Field(ge=5, le=3600)]
+    jobs: Annotated[int, Field(ge=1, le=64)]
+    explore_countries: Annotated[int, Field(ge=1, le=200)]
+
+
+class HistoryConfig(Section):
+    dir: str
+    keep: PositiveInt
+
+
+class DriftConfig(Section):
+    psi_bins: Annotated[int, Field(ge=2, le=100)]
+    psi_epsilon: Annotated[float, Field(gt=0.0, lt=0.1)]
+    psi_moderate: Annotated[float, Field(gt=0.0)]
+    psi_major: Annotated[float, Field(gt=0.0)]
+    ks_threshold: Share
+    bootstrap_resamples: Annotated[int, Field(ge=100, le=100_000)]
+    bootstrap_seed: NonNegativeInt
+    ci_level: Annotated[float, Field(gt=0.5, lt=1.0)]
+
+
+class ScoringConfig(Section):
+    model: str
+    browser_max_bytes: PositiveInt
+    page_size: Annotated[int, Field(ge=5, le=1000)]
+    show_rejects: NonNegativeInt
+    throughput_rows: PositiveInt
+    throughput_seed: NonNegativeInt
+
+
+class ScaleConfig(Section):
+    sizes: list[PositiveInt]
+    k: Annotated[int, Field(ge=2, le=40)]
+
+
+class Settings(Section):
+    """The whole configuration: one section per stage, in the file's order."""
+
+    data: DataConfig
+    validation: ValidationConfig
+    features: FeaturesConfig
+    kmeans: KMeansConfig
+    ward: WardConfig
+    selection: SelectionConfig
+    stability: StabilityConfig
+    tiers: TiersConfig
+    baseline: BaselineConfig
+    pca: PcaConfig
+    profiles: ProfilesConfig
+    site: SiteConfig
+    history: HistoryConfig
+    drift: DriftConfig
+    scoring: ScoringConfig
+    scale: ScaleConfig
+
+    @model_validator(mode="after")
+    def _choice_in_range(self) -> Settings:
+        if not self.kmeans.k_min <= self.selection.k_min_choice <= self.kmeans.k_max:
+            raise ValueError(f"[selection].k_min_choice ({self.selection.k_min_choice}) must lie "
+                             f"in the k range {self.kmeans.k_min}..{self.kmeans.k_max}")
+        return self
+
+    def record(self) -> dict[str, Any]:
+        """The configuration as plain JSON types (what the manifest records)."""
+        return self.model_dump(mode="json")
+
+    def updated(self, changes: dict[str, dict[str, Any]]) -> Settings:
+        """A validated copy with ``changes`` ({section: {key: value}}) applied."""
+        data = self.record()
+        for section, values in changes.items():
+            data[section] = {**data[section], **values}
+        return parse_config(data, "updated config")
 
 
 def config_path() -> Path:
@@ -16,17 +231,43 @@ def config_path() -> Path:
     return Path(os.environ.get("C2C_CONFIG", DEFAULT_CONFIG))
 
 
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    """Parse the TOML config into nested dicts (plain Python types, JSON-serialisable)."""
-    with open(path or config_path(), "rb") as fh:
-        return tomllib.load(fh)
+def _describe(error: dict[str, Any]) -> str:
+    """One pydantic error as ``[section].key = value: why``."""
+    loc = [str(part) for part in error["loc"]]
+    where = f"[{loc[0]}]" + (f".{'.'.join(loc[1:])}" if len(loc) > 1 else "")
+    shown = error.get("input")
+    value = "" if isinstance(shown, dict) or error["type"] == "missing" else f" = {shown!r}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}{value}: {message}"
 
 
-def default_data_path(config: dict[str, Any]) -> Path:
-    """``$C2C_DATA`` if set, else ``data/raw/<filename>`` (zip or its unzipped CSV)."""
+def parse_config(data: dict[str, Any], source: str = "config") -> Settings:
+    """Validate a parsed TOML document; ConfigError naming every bad key otherwise."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(_describe(e) for e in err.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_config(path: Path | None = None) -> Settings:
+    """Read and validate the config file (``config_path()`` by default)."""
+    path = Path(path or config_path())
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError(f"Cannot read the config {path}: {err.strerror or err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"Cannot parse the config {path}: {err}") from None
+    return parse_config(data, str(path))
+
+
+def default_data_path(data: DataConfig) -> Path:
+    """``$C2C_DATA`` if set, else ``<raw_dir>/<filename>`` (the zip, or its unzipped CSV)."""
     if os.environ.get("C2C_DATA"):
         return Path(os.environ["C2C_DATA"])
-    raw = PROJECT_ROOT / config["data"]["raw_dir"]
-    zipped = raw / config["data"]["filename"]
-    unzipped = raw / config["data"]["filename"].removesuffix(".zip")
+    raw = PROJECT_ROOT / data.raw_dir
+    zipped = raw / data.filename
+    unzipped = raw / data.filename.removesuffix(".zip")
     return unzipped if unzipped.exists() and not zipped.exists() else zipped

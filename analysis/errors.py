@@ -17,3 +17,21 @@ class ValidationFailed(C2CError):
     """The data was read but broke at least one critical expectation (exit 1)."""
 
     exit_code = 1
+
+
+#: Longest piece of data (a cell, a column name) a message quotes; longer text is cut.
+QUOTE_CHARS = 80
+
+
+def clip(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was when it was cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def clip_list(items: list[str], limit: int = 10) -> str:
+    """The first ``limit`` items, each clipped, comma-separated, with how many more there are."""
+    shown = ", ".join(clip(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit:,} more" if len(items) > limit else "")

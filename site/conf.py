@@ -1,7 +1,8 @@
 """Sphinx configuration of the stakeholder site (Sphinx + MyST-NB + PyData theme).
 
 Pages are MyST Markdown notebooks that only read artifacts (``$C2C_ARTIFACTS``, default
-``<project>/artifacts``). Build with ``c2c render`` / ``c2c build`` (see analysis/site.py), or by
+``<project>/artifacts``). Build with ``c2c render`` / ``c2c build`` (see analysis/publishing/), or
+by
 hand: ``sphinx-build -W -b html site _site``. Nothing on a page loads from outside the site.
 """
 
@@ -15,13 +16,14 @@ SITE = Path(__file__).resolve().parent
 ROOT = SITE.parent
 sys.path.insert(0, str(ROOT))
 
+from analysis.catalog import ARTIFACTS as CATALOG  # noqa: E402
+from analysis.catalog import verify  # noqa: E402
 from analysis.config import load_config  # noqa: E402
-from analysis.publishing.site import artifacts_fingerprint, check_artifacts, prepare_static  # noqa: E402
+from analysis.publishing.static import artifacts_fingerprint, prepare_static  # noqa: E402
 
-CONFIG = load_config()
-SITE_CONFIG = CONFIG.get("site", {})
+SITE_CONFIG = load_config().site
 ARTIFACTS = Path(os.environ.get("C2C_ARTIFACTS", ROOT / "artifacts")).resolve()
-check_artifacts(ARTIFACTS)
+verify(ARTIFACTS, tuple(a.name for a in CATALOG))
 os.environ["C2C_ARTIFACTS"] = str(ARTIFACTS)  # the page kernels inherit it
 GENERATED = Path(os.environ.get("C2C_SITE_GENERATED", SITE / "_build" / "generated")).resolve()
 GENERATED.mkdir(parents=True, exist_ok=True)
@@ -40,10 +42,9 @@ suppress_warnings: list[str] = []
 nb_execution_mode = "cache"
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
-nb_execution_timeout = int(SITE_CONFIG.get("cell_timeout", 30))
+nb_execution_timeout = SITE_CONFIG.cell_timeout
 nb_execution_cache_path = os.environ.get("C2C_SITE_CACHE_PATH") or str(
-    ROOT / SITE_CONFIG.get("cache_dir", "site/_build/.jupyter_cache")
-    / artifacts_fingerprint(ARTIFACTS, SITE)[:20])
+    ROOT / SITE_CONFIG.cache_dir / artifacts_fingerprint(ARTIFACTS, SITE)[:20])
 nb_merge_streams = True
 nb_output_stderr = "remove-warn"
 myst_enable_extensions = ["colon_fence", "deflist"]

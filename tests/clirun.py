@@ -20,4 +20,7 @@ def run_cli(*args: object, env: dict[str, str] | None = None) -> tuple[int, str]
         return error.exit_code, result.output + f"error: {error}\n"
     if isinstance(error, click.ClickException):
         return 2, result.output + error.format_message()
+    if isinstance(error, OSError):
+        where = f" {error.filename}" if error.filename else ""
+        return 2, result.output + f"error: cannot use{where}: {error.strerror or error}\n"
     raise error

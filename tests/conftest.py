@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ def real_data() -> Path:
 def real_artifacts(real_data, tmp_path_factory):
     """One full `segment` run on the real data per test session: (artifacts folder, manifest)."""
     from analysis.config import load_config
-    from analysis.pipeline.run import segment
+    from analysis.pipeline import segment
 
     out = tmp_path_factory.mktemp("real") / "artifacts"
     manifest = segment(real_data, out, load_config())
@@ -47,11 +46,8 @@ def fast_config():
     """The real config with 4 bootstrap resamples, one worker and a small PCA sample."""
     from analysis.config import load_config
 
-    config = copy.deepcopy(load_config())
-    config["stability"]["resamples"] = 4
-    config["stability"]["n_jobs"] = 1
-    config["pca"]["sample_size"] = 300
-    return config
+    return load_config().updated({"stability": {"resamples": 4, "n_jobs": 1},
+                                  "pca": {"sample_size": 300}})
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +56,7 @@ def synthetic_run(fast_config, tmp_path_factory):
 
     Shared read-only by the pipeline and site tests; never write into its folders.
     """
-    from analysis.pipeline.run import segment
+    from analysis.pipeline import segment
 
     folder = tmp_path_factory.mktemp("synthetic")
     data = write_csv(make_users(1500, seed=5), folder / "users.csv")

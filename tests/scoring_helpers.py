@@ -1,5 +1,6 @@
 """Build a small model.json for the scoring tests (no artifacts needed): fit the feature
-transform on some users, fit K-Means and Ward, and assemble it with analysis.scoring.model.build_model.
+transform on some users, fit K-Means and Ward, and assemble it with
+analysis.scoring.model.build_model.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 
 from analysis.config import load_config
 from analysis.features.transform import feature_decisions, fit_transform_params, transform
-from analysis.scoring.model import TIERS, build_model
+from analysis.scoring.model import build_model
+from analysis.vocabulary import TIERS
 
 
 def _tiers(centroids: np.ndarray) -> list[str]:
@@ -47,7 +49,7 @@ def build_test_model(users: pd.DataFrame, kmeans_ks: tuple[int, ...] = (3, 4),
     """A model.json dict fitted on ``users`` (typed, raw schema): K-Means on all rows, Ward on
     at most ``ward_rows`` of them (its centroids are the cluster means)."""
     config = load_config()
-    params = fit_transform_params(users, config)
+    params = fit_transform_params(users, config.features)
     X = transform(users, params)
     solutions = []
     for k in kmeans_ks:
@@ -58,7 +60,7 @@ def build_test_model(users: pd.DataFrame, kmeans_ks: tuple[int, ...] = (3, 4),
     for k in ward_ks:
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(sample)
         solutions.append(_solution("ward", labels, sample, k))
-    formula = feature_decisions(params, config)["formula"]
+    formula = feature_decisions(params, config.features)["formula"]
     return build_model(params, formula, solutions, {"algorithm": chosen[0], "k": chosen[1]})
 
 

@@ -7,8 +7,8 @@ tmp_path and checks that the comparison reports a major recency shift and a tier
 
 from __future__ import annotations
 
-import copy
 import json
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -17,13 +17,13 @@ from scipy import stats
 
 from analysis.config import load_config
 from analysis.errors import ValidationFailed
-from analysis.history import drift as changes
+from analysis.history import changes
 from analysis.history import snapshots as history
+from analysis.history.changes import compare
 from analysis.history.drift import (
     FIRST_BUILD,
     bin_shares,
     bootstrap_shares,
-    compare,
     feature_drift,
     ks_from_counts,
     psi,
@@ -31,18 +31,17 @@ from analysis.history.drift import (
     quantile_from_counts,
     tier_shift,
     validation_changes,
-    write_changes,
 )
 from analysis.intake.reader import load_users, read_raw_table
 from analysis.intake.schema import COLUMNS
-from analysis.pipeline.run import segment
+from analysis.pipeline import segment
 from tests.clirun import run_cli
 from tests.synthetic import make_users, to_csv_text, write_csv
 from validation.columns import normalise, suggest_renames
 from validation.runner import format_summary, validate_users
 
 CONFIG = load_config()
-DRIFT = CONFIG["drift"]
+DRIFT = CONFIG.drift
 
 
 def counts_of(sample) -> dict:
@@ -71,8 +70,8 @@ def test_a_shift_is_above_the_thresholds():
     prev = {"columns": {"daysSinceLastLogin": counts_of(before)}}
     cur = {"columns": {"daysSinceLastLogin": counts_of(after)}}
     row = feature_drift(prev, cur, DRIFT)[0]
-    assert row["psi"] > DRIFT["psi_major"] and row["verdict"] == "major"
-    assert row["ks"] > DRIFT["ks_threshold"] and row["ks_shift"]
+    assert row["psi"] > DRIFT.psi_major and row["verdict"] == "major"
+    assert row["ks"] > DRIFT.ks_threshold and row["ks_shift"]
     assert row["current"]["median"] - row["previous"]["median"] == pytest.approx(60, abs=1)
     assert "users last logged in 60 days later on median" in changes.drift_sentence(row)
     # a small shift stays below the moderate threshold
@@ -82,7 +81,7 @@ def test_a_shift_is_above_the_thresholds():
 
 def test_psi_matches_the_formula_and_floors_empty_bins():
     p, q = np.array([0.5, 0.5, 0.0]), np.array([0.25, 0.25, 0.5])
-    eps = DRIFT["psi_epsilon"]
+    eps = DRIFT.psi_epsilon
     expected = sum((b - max(a, eps)) * np.log(b / max(a, eps)) for a, b in zip(p, q, strict=True))
     assert psi(p, q, eps) == pytest.approx(expected)
     assert np.isfinite(psi(p, q, eps)) and psi(p, q, eps) > 0
@@ -149,7 +148,7 @@ def test_a_real_change_is_beyond_noise_and_said_in_numbers():
     assert active["significant"] and active["diff_pp"] < 0
     lo, hi = active["diff_pp_ci"]
     assert lo <= active["diff_pp"] <= hi < 0
-    sentence = changes.tier_sentence(active, DRIFT["ci_level"])
+    sentence = changes.tier_sentence(active, DRIFT.ci_level)
     assert sentence.startswith("The active tier shrank from 2.7% to 1.9% of users (−0.8 pp, "
                                "95% CI −")
 
@@ -188,36 +187,39 @@ def test_validation_changes_lists_new_resolved_and_changed_counts():
 # the document
 
 
-def test_first_build_says_there_is_nothing_to_compare(tmp_path):
-    (tmp_path / "manifest.json").write_text(json.dumps({
-        "input": {"name": "u.csv"}, "input_sha256": "a" * 64, "rows_in": 5,
-        "rows_clustered": 5, "chosen": {"algorithm": "kmeans", "k": 3},
-        "tiers": {"inactive": 5, "moderate": 0, "active": 0}}))
-    doc = compare(None, tmp_path, pd.DataFrame(), CONFIG)
-    assert doc["previous"] is None
+def test_first_build_says_there_is_nothing_to_compare():
+    manifest = {"input": {"name": "u.csv"}, "input_sha256": "a" * 64, "rows_in": 5,
+                "rows_clustered": 5, "chosen": {"algorithm": "kmeans", "k": 3},
+                "tiers": {"inactive": 5, "moderate": 0, "active": 0}, "files": {}}
+    doc = compare(None, manifest, {}, {}, pd.DataFrame(), pd.DataFrame(), DRIFT)
+    assert doc["previous"] is None and doc["current"]["input_sha256"] == "a" * 64
     assert doc["summary"] == [FIRST_BUILD]
-    written = json.loads(write_changes(doc, tmp_path).read_text())
-    assert written["previous"] is None and written["summary"] == [
-        "This is the first build: there is no previous snapshot to compare with."]
-    assert [p.name for p in tmp_path.iterdir()] and not list(tmp_path.glob(".changes.*"))
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def snapshot_of(artifacts, folder, sequence=1) -> dict:
+    return history.load_snapshot(history.write_snapshot(artifacts, folder, sequence, T0))
 
 
 @pytest.fixture(scope="module")
 def synthetic_pair(tmp_path_factory, fast_config):
-    """Two synthetic releases: B has more active users than A. Snapshot of A, artifacts of B."""
+    """Two synthetic releases: B has more active users than A; B compared with A's snapshot."""
     folder = tmp_path_factory.mktemp("pair")
     a = write_csv(make_users(1500, seed=5), folder / "a.csv")
     b = write_csv(make_users(1500, seed=6, shares=(0.6, 0.2, 0.2)), folder / "b.csv")
     segment(a, folder / "A", fast_config)
-    snap = history.record_snapshot(folder / "A", folder / "history", 5)
-    segment(b, folder / "B", fast_config)
-    return folder, snap, b
+    snap_a = snapshot_of(folder / "A", folder / "snap-a")
+    segment(b, folder / "B", fast_config, history=[snap_a])
+    return folder, snap_a, b
 
 
-def test_compare_synthetic_releases(synthetic_pair, fast_config):
-    folder, snap, b = synthetic_pair
+def test_compare_synthetic_releases(synthetic_pair):
+    folder, snap_a, b = synthetic_pair
     users = load_users(b)
-    doc = compare(history.load_snapshot(snap), folder / "B", users, fast_config)
+    doc = json.loads((folder / "B" / "changes.json").read_text())
+    assert doc["previous"]["input_sha256"] == snap_a["meta"]["input_sha256"]
     assert doc["previous"]["input_sha256"] != doc["current"]["input_sha256"]
     assert {r["column"] for r in doc["drift"]["columns"]} == set(history.DISTRIBUTION_COLUMNS)
     assert doc["drift"]["columns"][0]["verdict"] == "major"
@@ -229,19 +231,16 @@ def test_compare_synthetic_releases(synthetic_pair, fast_config):
     assert sum(model["previous_model_tiers"].values()) == len(users)
     assert any(s.startswith("The active tier grew from") for s in doc["summary"])
     assert any("PSI" in s and "major" in s for s in doc["summary"])
-    json.dumps(doc, allow_nan=False)
 
 
-def test_build_changes_compares_with_the_previous_release(synthetic_pair, fast_config):
-    folder, snap, b = synthetic_pair
-    config = copy.deepcopy(fast_config)
-    config["history"] = {"dir": str(folder / "history"), "keep": 5}
-    doc = changes.build_changes(folder / "B", b, config)
-    assert doc["previous"]["snapshot"] == snap.name
-    assert json.loads((folder / "B" / "changes.json").read_text())["summary"] == doc["summary"]
-    # after B is recorded, rebuilding B still compares with A, not with itself
-    history.record_build(folder / "B", config)
-    assert changes.build_changes(folder / "B", b, config)["previous"]["snapshot"] == snap.name
+def test_rebuilding_a_release_compares_with_the_one_before_not_with_itself(synthetic_pair,
+                                                                            fast_config):
+    folder, snap_a, b = synthetic_pair
+    snap_b = snapshot_of(folder / "B", folder / "snap-b", 2)
+    segment(b, folder / "B-again", fast_config, history=[snap_b, snap_a])
+    doc = json.loads((folder / "B-again" / "changes.json").read_text())
+    assert doc["previous"]["input_sha256"] == snap_a["meta"]["input_sha256"]
+    assert doc["current"]["key"] == snap_b["meta"]["key"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,8 +255,8 @@ RENAMES = {"productsSold": "products_sold", "country": "Country",
 def test_suggestions_ignore_case_underscores_and_spaces():
     assert normalise(" Products_Sold ") == "productssold"
     missing = list(RENAMES) + ["gender"]
-    found = suggest_renames(missing, [*RENAMES.values(), "note"], CONFIG["validation"]
-                            ["rename_cutoff"])
+    found = suggest_renames(missing, [*RENAMES.values(), "note"],
+                            CONFIG.validation.rename_cutoff)
     assert found == RENAMES  # gender has no near match, note is not like anything missing
     assert suggest_renames(["productsSold"], ["sold"], 0.8) == {}
     # one candidate is suggested once, for the closest missing column
@@ -268,7 +267,7 @@ def test_suggestions_ignore_case_underscores_and_spaces():
 def test_renamed_and_dropped_columns_are_named_with_suggestions():
     raw = make_users(200, seed=7).astype(str).rename(columns=RENAMES).drop(columns=["gender"])
     raw["note"] = "x"
-    report = validate_users(raw, "x.csv", CONFIG)
+    report = validate_users(raw, "x.csv", CONFIG.validation)
     assert report["status"] == "fail"
     entry = next(e for e in report["expectations"] if e["id"] == "columns_present")
     assert entry["missing"] == [c for c in COLUMNS if c in RENAMES or c == "gender"]
@@ -289,7 +288,7 @@ def test_renamed_and_dropped_columns_are_named_with_suggestions():
 def test_reordered_columns_pass_and_extra_columns_only_warn():
     raw = make_users(200, seed=8).astype(str)
     raw = raw[raw.columns[::-1]].assign(note="x")
-    report = validate_users(raw, "x.csv", CONFIG)
+    report = validate_users(raw, "x.csv", CONFIG.validation)
     assert report["status"] == "warn"
     failed = [e["id"] for e in report["expectations"] if not e["success"]]
     assert failed == ["no_extra_columns"]
@@ -319,9 +318,7 @@ def test_segment_refuses_a_drifted_schema_with_exit_1(tmp_path, fast_config):
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_real_release_with_shifted_recency(real_data, tmp_path):
-    config = copy.deepcopy(load_config())
-    config["stability"]["resamples"] = 4
+def test_real_release_with_shifted_recency(real_data, real_artifacts, tmp_path, fast_config):
     raw = read_raw_table(real_data)
     b = raw.sample(frac=0.7, random_state=2024).sort_index()
     days = b["daysSinceLastLogin"].astype(int) + 60
@@ -330,16 +327,14 @@ def test_real_release_with_shifted_recency(real_data, tmp_path):
     b.to_csv(b_path, index=False)
     del raw
 
-    segment(real_data, tmp_path / "A", config)
-    snap = history.record_snapshot(tmp_path / "A", tmp_path / "history", 5)
-    segment(b_path, tmp_path / "B", config)
-    found = history.previous_snapshot(tmp_path / "history")
-    assert found == snap
-    doc = compare(history.load_snapshot(found), tmp_path / "B", load_users(b_path), config)
+    snap_a = snapshot_of(real_artifacts[0], tmp_path / "snap-a")
+    segment(b_path, tmp_path / "B", fast_config, history=[snap_a])
+    doc = json.loads((tmp_path / "B" / "changes.json").read_text())
+    config = fast_config
 
     recency = next(r for r in doc["drift"]["columns"] if r["column"] == "daysSinceLastLogin")
-    assert recency["verdict"] == "major" and recency["psi"] > config["drift"]["psi_major"]
-    assert recency["ks"] > config["drift"]["ks_threshold"]
+    assert recency["verdict"] == "major" and recency["psi"] > config.drift.psi_major
+    assert recency["ks"] > config.drift.ks_threshold
     assert recency["current"]["median"] - recency["previous"]["median"] == pytest.approx(60,
                                                                                           abs=2)
     # a subsample of the same users: the other columns do not drift
@@ -350,4 +345,3 @@ def test_real_release_with_shifted_recency(real_data, tmp_path):
     assert any(s.startswith("Recency shifted (PSI") and "major" in s for s in doc["summary"])
     assert any(s.startswith(("The active tier", "The moderate tier", "The inactive tier"))
                and "pp, 95% CI" in s for s in doc["summary"])
-    print("\n".join(doc["summary"]))

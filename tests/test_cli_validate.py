@@ -21,7 +21,7 @@ from tests.clirun import run_cli
 from tests.synthetic import make_users, to_csv_text
 
 CONFIG = load_config()
-ROWS = CONFIG["validation"]["min_rows"] + 50
+ROWS = CONFIG.validation.min_rows + 50
 ROW = 7  # the row each value fault is written into
 
 
@@ -217,7 +217,7 @@ def test_real_data_passes_with_exactly_the_known_warnings(real_run):
     status, text, report = real_run
     assert status == 0, text
     assert report["status"] == "warn" and report["rows"] == 98_913
-    assert report["sha256"] == CONFIG["data"]["sha256"]
+    assert report["sha256"] == CONFIG.data.sha256
     failed = {e["id"]: e for e in report["expectations"] if not e["success"]}
     assert set(failed) == {"one_country_per_code", "sold_with_pass_rate"}
     assert failed["sold_with_pass_rate"]["unexpected_count"] == 1_102

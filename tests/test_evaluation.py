@@ -4,15 +4,17 @@ import numpy as np
 import pytest
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-from analysis.clustering.solutions import Distinct, Solution, weighted_centroids
+from analysis.clustering.distinct import Distinct
+from analysis.clustering.solution import Solution, weighted_centroids
+from analysis.config import SelectionConfig
+from analysis.evaluation.choice import choose
 from analysis.evaluation.metrics import (
     calinski_harabasz,
-    choose,
     davies_bouldin,
     find_knee,
     internal_metrics,
-    jaccard_best_match,
 )
+from analysis.evaluation.stability import jaccard_best_match
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def _row(algo, k, sil, degenerate=False, stab=0.9):
             "stability_min": stab, "min_share": 0.05}
 
 
-SEL = {"k_min_choice": 3, "min_cluster_share": 0.005, "min_stability": 0.75}
+SEL = SelectionConfig(k_min_choice=3, min_cluster_share=0.005, min_stability=0.75)
 
 
 def test_choice_skips_degenerate_unstable_and_small_k():

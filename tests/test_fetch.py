@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import http.server
 import os
@@ -32,8 +31,7 @@ def mirror(tmp_path):
 def use_config(monkeypatch):
     """Make the CLI see a config whose [data] section is overridden by the given keys."""
     def apply(**data):
-        config = copy.deepcopy(load_config())
-        config["data"].update(data)
+        config = load_config().updated({"data": data})
         monkeypatch.setattr(analysis.config, "load_config", lambda path=None: config)
         return config
     monkeypatch.delenv("C2C_DATA_MIRROR", raising=False)
@@ -134,4 +132,4 @@ def test_real_export_from_the_shared_mirror(tmp_path, real_data, monkeypatch):
     status, text = run_cli("fetch-data", "--dest", dest)
     assert status == 0, text
     assert files_in(dest) == [real_data.name]
-    assert file_sha256(dest / real_data.name) == load_config()["data"]["sha256"]
+    assert file_sha256(dest / real_data.name) == load_config().data.sha256

@@ -1,4 +1,5 @@
-"""analysis.intake.reader: reading the raw export as text, refusing unreadable files, typing cells."""
+"""analysis.intake.reader: reading the raw export as text, refusing unreadable files, typing
+cells."""
 
 from __future__ import annotations
 

@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.bench import kernels
 from analysis.config import PROJECT_ROOT
 from analysis.intake.kinds import EXPECTED_TEXT, PATTERNS
+from analysis.scoring import output
 from analysis.scoring import score as scoring
 from tests.browser import launched_chromium, served
 from tests.scoring_helpers import assert_same_csv, build_test_model, write_model
@@ -160,7 +162,7 @@ def py_score(text: str, model: dict, tmp_path: Path, algorithm=None, k=None):
     path.write_bytes(text.encode("utf-8"))
     result = scoring.score_file(path, model, algorithm, k)
     out, rej = tmp_path / "out.csv", tmp_path / "rej.csv"
-    scoring.write_outputs(result, out, rej)
+    output.write_outputs(result, out, rej)
     return result, out.read_bytes().decode("utf-8"), rej.read_bytes().decode("utf-8")
 
 
@@ -248,7 +250,7 @@ def test_100k_rows_timing(tab, site, real_data, real_model, tmp_path, capsys):
     write_model(real_model, site / "_static" / "model-real.json")
     tab.page.evaluate("url => c2cScorer.loadModel(url).then(() => true)", "model-real.json")
     users = load_users(real_data)
-    big = scoring.resample_rows(users, 100_000, seed=3)
+    big = kernels.resample_rows(users, 100_000, seed=3)
     big["identifierHash"] = np.arange(100_000, dtype=np.int64) * 7919 - 10**12  # unique ids
     full_text = big.to_csv(index=False)
     ms = tab.page.evaluate("""text => {
@@ -483,7 +485,7 @@ def test_hostile_cells_show_literally_and_downloads_are_neutralised(tab, model, 
     flat = [cell for row in rows for cell in row]
     assert "'" + HYPERLINK in flat
     risky = [c for c in flat if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
-    assert risky and all(scoring.PLAIN_NUMBER.fullmatch(c) for c in risky)  # numbers only
+    assert risky and all(output.PLAIN_NUMBER.fullmatch(c) for c in risky)  # numbers only
     assert "-1.0979E+18" in flat and "+4" in flat  # number-looking cells are left alone
     with page.expect_download() as got:
         page.locator(".c2c-download").click()

@@ -1,4 +1,5 @@
-"""`c2c score` and analysis.scoring.score: rows add up, every reject reason, columns, solutions, files."""
+"""`c2c score` and analysis.scoring.score: rows add up, every reject reason, columns, solutions,
+files."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import io
 import re
 import sys
 import tempfile
-import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from analysis.config import PROJECT_ROOT, load_config
 from analysis.errors import InputError
 from analysis.features.transform import transform
 from analysis.intake.kinds import EXPECTED_TEXT
+from analysis.scoring import output, rules
 from analysis.scoring import score as scoring
 from tests.scoring_helpers import build_test_model, write_model
 from tests.synthetic import make_users, to_csv_text, write_csv
@@ -120,12 +120,6 @@ def test_blocks_do_not_change_results(model, monkeypatch):
     whole = scoring.score_frame(users, model)
     monkeypatch.setattr(scoring, "BLOCK_ROWS", 7)
     pd.testing.assert_frame_equal(scoring.score_frame(users, model), whole)
-
-
-def test_throughput_helper_returns_rows_per_second(model):
-    typed = scoring.resample_rows(make_users(200, seed=5), 5000, seed=1)
-    assert len(typed) == 5000
-    assert scoring.scoring_throughput(typed, model, repeats=1) > 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,9 +422,9 @@ def test_write_is_atomic_when_writing_fails(model, new_users, tmp_path, monkeypa
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(scoring, "_text_columns", boom)
+    monkeypatch.setattr(output, "_text_columns", boom)
     with pytest.raises(OSError):
-        scoring.write_outputs(result, out)
+        output.write_outputs(result, out)
     assert out.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
@@ -450,21 +444,21 @@ def test_refuses_to_overwrite_the_input(model_path, new_users, tmp_path, capsys,
     ("plain", "plain"), ("", ""),
 ])
 def test_neutralise(cell, written):
-    assert scoring.neutralise(cell) == written
+    assert output.neutralise(cell) == written
 
 
 def test_line_numbers_match_csv_records():
     text = 'a,b\r\n1,2\r\n\r\n"x\ny",3\n4,5\r6,7'
-    assert scoring.record_lines(text).tolist() == [1, 2, 4, 6, 7]
-    assert scoring.record_lines("\ufeffa\n" + '"' + "x" * 200_000 + '"\n') is None
+    assert rules.record_lines(text).tolist() == [1, 2, 4, 6, 7]
+    assert rules.record_lines("\ufeffa\n" + '"' + "x" * 200_000 + '"\n') is None
 
 
 def test_score_page_settings_match_config():
     page = (PROJECT_ROOT / "site" / "score.md").read_text(encoding="utf-8")
-    config = tomllib.loads((PROJECT_ROOT / "config.toml").read_text())["scoring"]
-    assert f'data-max-bytes="{config["browser_max_bytes"]}"' in page
-    assert f'data-page-size="{config["page_size"]}"' in page
-    assert f'{config["browser_max_bytes"] // 1048576} MB' in page
+    config = load_config().scoring
+    assert f'data-max-bytes="{config.browser_max_bytes}"' in page
+    assert f'data-page-size="{config.page_size}"' in page
+    assert f'{config.browser_max_bytes // 1048576} MB' in page
     assert "never leaves your browser" in page
     assert "joins the Ward cluster with the nearest centroid" in " ".join(page.split())
 
@@ -479,47 +473,23 @@ def test_unreadable_input_is_input_error(model, tmp_path):
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def real_model(real_data) -> dict:
-    """artifacts/model.json when the pipeline has written it, else one built from the data."""
-    from analysis.intake.reader import load_users
-
-    artifact = PROJECT_ROOT / load_config()["scoring"]["model"]
-    if artifact.exists():
-        return scoring.load_model(artifact)
-    return build_test_model(load_users(real_data), kmeans_ks=(4,), ward_ks=(4,))
+def real_model(real_artifacts) -> dict:
+    """The model of this session's pipeline run on the real data."""
+    return scoring.load_model(real_artifacts[0] / "model.json")
 
 
 @pytest.mark.realdata
-def test_real_file_rows_add_up(real_data, real_model, tmp_path, capsys, monkeypatch):
-    model_path = write_model(real_model, tmp_path / "model.json")
+def test_real_file_rows_add_up(real_data, real_artifacts, tmp_path, capsys, monkeypatch):
     out, rej = tmp_path / "scored.csv", tmp_path / "rejected.csv"
-    t0 = time.perf_counter()
     code, stdout, _ = run_cli([real_data, "-o", out, "--rejects", rej, "--model",
-                               model_path], capsys, monkeypatch)
-    seconds = time.perf_counter() - t0
+                               real_artifacts[0] / "model.json"], capsys, monkeypatch)
     scored = pd.read_csv(out)
     rejected = pd.read_csv(rej)
-    assert len(scored) + len(rejected) == 98_913
+    rows = real_artifacts[1]["rows_in"]  # the pipeline read the same file
+    assert len(scored) + len(rejected) == rows
     assert code == (1 if len(rejected) else 0)
-    assert re.search(r"rows in:\s+98,913", stdout)
+    assert re.search(rf"rows in:\s+{rows:,}", stdout)
     assert scored["identifierHash"].is_unique
-    with capsys.disabled():
-        print(f"\n[c2c score] real file end to end (read, check, score, write): "
-              f"{98_913 / seconds:,.0f} rows/s ({seconds:.2f} s)")
-
-
-@pytest.mark.realdata
-@pytest.mark.slow
-def test_real_throughput_is_reported(real_data, real_model, capsys):
-    from analysis.intake.reader import load_users
-
-    config = load_config()["scoring"]
-    users = load_users(real_data)[real_model["required_columns"]]
-    big = scoring.resample_rows(users, config["throughput_rows"], config["throughput_seed"])
-    rate = scoring.scoring_throughput(big, real_model, repeats=2)
-    with capsys.disabled():
-        print(f"\n[score_frame] {len(big):,} resampled real rows, no I/O: {rate:,.0f} rows/s")
-    assert rate > 0
 
 
 def test_csv_quoting_round_trips_awkward_cells(model, new_users, tmp_path):
@@ -527,7 +497,7 @@ def test_csv_quoting_round_trips_awkward_cells(model, new_users, tmp_path):
     new_users.loc[0, "country"] = 'a "quoted", \r\n multi\rline'
     result = score_text(to_csv_text(new_users), model)
     rej = tmp_path / "rej.csv"
-    scoring.write_outputs(result, tmp_path / "out.csv", rej)
+    output.write_outputs(result, tmp_path / "out.csv", rej)
     rows = list(csv.reader(io.StringIO(rej.read_bytes().decode("utf-8"), newline="")))
     assert len(rows) == 2
     assert rows[1][new_users.columns.get_loc("country")] == 'a "quoted", \r\n multi\rline'

@@ -1,20 +1,14 @@
 """Tier assignment by activity score (never by cluster index), baseline rule, profiles."""
 
 import numpy as np
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.config import load_config
-from analysis.segments.tiers import (
-    activity_scores,
-    baseline_tiers,
-    confusion,
-    group_profiles,
-    tier_counts,
-    tier_tests,
-    tiers_from_scores,
-)
+from analysis.features.activity import activity_scores
+from analysis.segments.baseline import baseline_tiers, confusion
+from analysis.segments.profiles import group_profiles, tier_tests
+from analysis.segments.tiers import tier_counts, tiers_from_scores
 
 CONFIG = load_config()
 RANK = {"inactive": 0, "moderate": 1, "active": 2}
@@ -57,11 +51,13 @@ def test_activity_score_is_weighted_mean_of_centroid():
 
 def test_baseline_rule(users):
     frame = users.head(4).copy()
-    frame["daysSinceLastLogin"] = [10, 10, 400, 200]
+    rule = CONFIG.baseline  # on each threshold and just past it, whatever the config says
+    frame["daysSinceLastLogin"] = [rule.active_days, rule.active_days, rule.inactive_days + 1,
+                                   rule.inactive_days]
     frame[["socialProductsLiked", "productsListed", "productsSold", "productsWished",
            "productsBought"]] = 0
     frame.loc[frame.index[0], "productsBought"] = 2
-    tiers = baseline_tiers(frame, CONFIG["baseline"])
+    tiers = baseline_tiers(frame, CONFIG.baseline)
     assert list(tiers) == ["active", "moderate", "inactive", "moderate"]
 
 
@@ -89,4 +85,5 @@ def test_profile_and_tests(users):
     tests = {t["column"]: t for t in tier_tests(users, tiers)}
     assert tests["daysSinceLastLogin"]["p_value"] < 1e-10
     assert 0 < tests["daysSinceLastLogin"]["epsilon_squared"] <= 1
-    assert isinstance(pd.DataFrame(tier_tests(users, tiers)), pd.DataFrame)
+    same = tier_tests(users, np.full(len(users), "moderate"))  # one group: no effect at all
+    assert all(t["epsilon_squared"] == 0.0 and t["p_value"] == 1.0 for t in same)

@@ -1,5 +1,6 @@
-"""The site build: atomic publish, failures leave the last good site byte-identical, the cache
-follows the artifacts, charts render offline, and pages stay free of hand-typed numbers."""
+"""Publishing the site: failures leave the published release byte-identical, tampered
+artifacts are refused, the cache follows the artifacts, charts render offline, and pages stay
+free of hand-typed numbers."""
 
 from __future__ import annotations
 
@@ -13,39 +14,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.config import PROJECT_ROOT
+from analysis.catalog import ArtifactsInvalid, plain
 from analysis.errors import C2CError
-from analysis.publishing.site import (
-    SITE_SOURCE,
-    RenderFailed,
-    artifacts_fingerprint,
-    build,
-    explain_failure,
-    prepare_static,
-    render,
-    swap_in,
-)
-from analysis.report import charts
+from analysis.publishing.build import build, render
+from analysis.publishing.folders import replace_folder
+from analysis.publishing.release import Home, current_release
+from analysis.publishing.render import SITE_SOURCE, RenderFailed, explain_failure
+from analysis.publishing.static import artifacts_fingerprint, prepare_static
+from analysis.report.charts.render import chart_html
+from analysis.vocabulary import TIERS
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of every file under ``folder`` by relative path (the byte-identity check)."""
+    """sha256 of every file under ``folder`` (links followed) by relative path, the lock's note
+    aside (the byte-identity check of a published home)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def published_site(tmp_path) -> Path:
-    """A temp copy of the project's _site/ (or a small stand-in): never the real one."""
-    site = tmp_path / "out" / "_site"
-    real = PROJECT_ROOT / "_site"
-    if (real / "index.html").exists():
-        shutil.copytree(real, site)
-    else:
-        (site / "_static").mkdir(parents=True)
-        (site / "index.html").write_text("<html><body>last good site</body></html>")
-        (site / "_static" / "c2c.css").write_text("body {}")
-    return site
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 @pytest.fixture(scope="module")
@@ -54,95 +38,125 @@ def synthetic_artifacts(synthetic_run) -> Path:
     return synthetic_run[1]
 
 
-def leftovers(site: Path) -> list[str]:
-    return sorted(p.name for p in site.parent.iterdir()
-                  if p.name.startswith(f"{site.name}.") and not p.name.endswith(".log"))
+@pytest.fixture(scope="module")
+def published(synthetic_artifacts, fast_config, tmp_path_factory) -> Home:
+    """A home with one release published from the synthetic artifacts (rendered once)."""
+    home = Home(tmp_path_factory.mktemp("published") / "project")
+    render(fast_config, home, synthetic_artifacts, log=lambda *_: None)
+    return home
+
+
+def snapshot_of(home: Home) -> dict[str, str]:
+    """Everything published: the releases and what the stable links show."""
+    return {**tree_hashes(home.releases), **{f"site/{k}": v for k, v in
+                                             tree_hashes(home.site).items()},
+            "current": str(current_release(home))}
+
+
+def no_leftovers(home: Home) -> bool:
+    return not [p for p in home.releases.iterdir() if p.name.startswith(".staging")]
 
 
 # --------------------------------------------------------------------------------------------
-# failures leave the published site exactly as it was
-
-
-def test_bad_data_file_leaves_site_byte_identical(published_site, tmp_path, fast_config):
-    before = tree_hashes(published_site)
-    bad = tmp_path / "bad.csv"
-    bad.write_text("identifierHash;country\n1;France\n", encoding="utf-8")
-    with pytest.raises(C2CError) as err:
-        build(bad, tmp_path / "artifacts", published_site, fast_config, log=lambda *_: None)
-    assert err.value.exit_code in (1, 2)
-    assert tree_hashes(published_site) == before
-    assert leftovers(published_site) == []
-
-
-def test_missing_data_file_leaves_site_byte_identical(published_site, tmp_path, fast_config):
-    before = tree_hashes(published_site)
-    with pytest.raises(C2CError) as err:
-        build(tmp_path / "nope.csv", tmp_path / "artifacts", published_site, fast_config,
-              log=lambda *_: None)
-    assert err.value.exit_code == 2
-    assert tree_hashes(published_site) == before
+# a release is published whole
 
 
 @pytest.mark.slow
-def test_failing_page_leaves_site_byte_identical_and_names_the_page(
-        published_site, synthetic_artifacts, tmp_path, fast_config):
+def test_a_published_release_holds_the_site_its_artifacts_and_its_snapshot(
+        published, synthetic_artifacts):
+    site, static = published.site, published.site / "_static"
+    pages = {p.stem for p in site.glob("*.html")}
+    assert {p.stem for p in SITE_SOURCE.glob("*.md")} <= pages
+    assert (static / "vega-bundle.js").stat().st_size > 500_000
+    # the browser scorer's model is the release's own model, byte for byte
+    assert (static / "model.json").read_bytes() == \
+        (published.artifacts / "model.json").read_bytes() == \
+        (synthetic_artifacts / "model.json").read_bytes()
+    labels = pd.read_parquet(synthetic_artifacts / "labels.parquet")
+    for tier in TIERS:
+        rows = pd.read_csv(static / "downloads" / f"tier-{tier}.csv")
+        assert list(rows.columns) == ["identifierHash", "tier"]
+        assert len(rows) == int((labels["tier"] == tier).sum())
+    meta = json.loads((current_release(published) / "snapshot" / "meta.json").read_text())
+    manifest = json.loads((published.artifacts / "manifest.json").read_text())
+    assert meta["input_sha256"] == manifest["input_sha256"]
+    assert no_leftovers(published)
+
+
+# --------------------------------------------------------------------------------------------
+# failures leave the published release exactly as it was
+
+
+def test_bad_data_file_leaves_the_release_byte_identical(published, tmp_path, fast_config):
+    before = snapshot_of(published)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("identifierHash;country\n1;France\n", encoding="utf-8")
+    with pytest.raises(C2CError) as err:
+        build(bad, fast_config, published, log=lambda *_: None)
+    assert err.value.exit_code == 2
+    assert snapshot_of(published) == before and no_leftovers(published)
+
+
+def test_missing_data_file_leaves_the_release_byte_identical(published, tmp_path, fast_config):
+    before = snapshot_of(published)
+    with pytest.raises(C2CError) as err:
+        build(tmp_path / "nope.csv", fast_config, published, log=lambda *_: None)
+    assert err.value.exit_code == 2
+    assert snapshot_of(published) == before
+
+
+@pytest.mark.slow
+def test_failing_page_leaves_the_release_byte_identical_and_names_the_page(
+        published, synthetic_artifacts, tmp_path, fast_config):
     broken = tmp_path / "broken"
     shutil.copytree(synthetic_artifacts, broken)
     manifest = json.loads((broken / "manifest.json").read_text())
     del manifest["chosen"]
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    before = tree_hashes(published_site)
+    before = snapshot_of(published)
     with pytest.raises(RenderFailed) as err:
-        render(broken, published_site, fast_config, log=lambda *_: None)
+        render(fast_config, published, broken, log=lambda *_: None)
     message = str(err.value)
     assert err.value.exit_code == 1
     assert re.search(r"page '\w+'", message) and "KeyError" in message and "chosen" in message
-    assert tree_hashes(published_site) == before
-    assert leftovers(published_site) == []
+    assert snapshot_of(published) == before and no_leftovers(published)
 
 
-def test_missing_artifacts_is_an_input_error(published_site, tmp_path):
-    before = tree_hashes(published_site)
+def test_missing_artifacts_are_refused(published, tmp_path, fast_config):
+    before = snapshot_of(published)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(C2CError) as err:
-        render(tmp_path / "empty", published_site, log=lambda *_: None)
+    with pytest.raises(ArtifactsInvalid) as err:
+        render(fast_config, published, tmp_path / "empty", log=lambda *_: None)
     assert err.value.exit_code == 2 and "manifest.json" in str(err.value)
-    assert tree_hashes(published_site) == before
+    assert snapshot_of(published) == before
 
 
-@pytest.mark.slow
-def test_build_publishes_a_complete_site(synthetic_artifacts, published_site, tmp_path,
-                                         fast_config):
-    """Render from synthetic artifacts: the old site is replaced whole, nothing left over."""
-    result = render(synthetic_artifacts, published_site, fast_config, log=lambda *_: None)
-    pages = {p.stem for p in published_site.glob("*.html")}
-    assert {p.stem for p in SITE_SOURCE.glob("*.md")} <= pages
-    assert result.heaviest_bytes > 0 and result.pages == len(pages)
-    static = published_site / "_static"
-    assert (static / "vega-bundle.js").stat().st_size > 500_000
-    assert json.loads((static / "model.json").read_text()) == \
-        json.loads((synthetic_artifacts / "model.json").read_text())
-    labels = pd.read_parquet(synthetic_artifacts / "labels.parquet")
-    for tier in charts.TIERS:
-        rows = pd.read_csv(static / "downloads" / f"tier-{tier}.csv")
-        assert list(rows.columns) == ["identifierHash", "tier"]
-        assert len(rows) == int((labels["tier"] == tier).sum())
-    assert not (published_site.parent / "jupyter_execute").exists()
-    assert leftovers(published_site) == []
-    assert "last good site" not in (published_site / "index.html").read_text()
+@pytest.mark.parametrize("name", ["validation_report.json", "model.json", "labels.parquet"])
+def test_artifacts_changed_after_the_build_are_refused_naming_the_file(
+        published, synthetic_artifacts, tmp_path, fast_config, name):
+    """`c2c validate` once overwrote the report in place: render must not publish it."""
+    tampered = tmp_path / "tampered"
+    shutil.copytree(synthetic_artifacts, tampered)
+    with open(tampered / name, "ab") as fh:
+        fh.write(b" ")
+    before = snapshot_of(published)
+    with pytest.raises(ArtifactsInvalid, match=re.escape(name)) as err:
+        render(fast_config, published, tampered, log=lambda *_: None)
+    assert err.value.exit_code == 2
+    assert snapshot_of(published) == before
 
 
 # --------------------------------------------------------------------------------------------
 # pieces
 
 
-def test_swap_in_replaces_the_old_site_whole(tmp_path):
+def test_replace_folder_swaps_whole_folders(tmp_path):
     site, new = tmp_path / "_site", tmp_path / "_site.new"
     site.mkdir()
     (site / "old.html").write_text("old")
     new.mkdir()
     (new / "index.html").write_text("new")
-    swap_in(new, site)
+    replace_folder(new, site)
     assert sorted(p.name for p in site.iterdir()) == ["index.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_site"]
 
@@ -153,13 +167,13 @@ def test_cache_key_changes_when_any_artifact_changes(tmp_path):
     art.mkdir()
     (art / "manifest.json").write_text('{"a": 1}')
     (art / "labels.parquet").write_bytes(b"\x00" * 10)
-    key = artifacts_fingerprint(art)
-    assert artifacts_fingerprint(art) == key
+    key = artifacts_fingerprint(art, SITE_SOURCE)
+    assert artifacts_fingerprint(art, SITE_SOURCE) == key
     (art / "labels.parquet").write_bytes(b"\x00" * 9 + b"\x01")
-    changed = artifacts_fingerprint(art)
+    changed = artifacts_fingerprint(art, SITE_SOURCE)
     assert changed != key
     (art / "pca.json").write_text("{}")
-    assert artifacts_fingerprint(art) not in (key, changed)
+    assert artifacts_fingerprint(art, SITE_SOURCE) not in (key, changed)
 
 
 def test_prepare_static_writes_bundle_model_and_tier_lists(tmp_path):
@@ -198,18 +212,18 @@ def test_chart_html_is_offline_accessible_and_escaped():
 
     chart = alt.Chart(pd.DataFrame({"x": [1, 2], "label": ["</script><b>", "b"]})).mark_bar()\
         .encode(x="x:Q", tooltip="label:N").properties(title="A </script> title")
-    out = charts.chart_html(chart, "Two bars.")
+    out = chart_html(chart, "Two bars.")
     assert 'class="c2c-chart" role="img"' in out and 'aria-label="A &lt;/script&gt; title"' in out
     assert '<figcaption id=' in out and 'class="c2c-sr-only">Two bars.</figcaption>' in out
     assert out.count("</script>") == 1  # only the closing tag of the renderer script
     assert "vegaEmbed(el, spec, {actions: false, renderer: \"svg\"})" in out
     assert not re.search(r"(src|href)\s*=", out)
     with pytest.raises(ValueError):
-        charts.chart_html(chart, "")
+        chart_html(chart, "")
 
 
 def test_plain_casts_numpy_scalars_for_glue():
-    value = charts.plain({"a": np.int64(3), "b": [np.float64(0.5)], "c": np.str_("x")})
+    value = plain({"a": np.int64(3), "b": [np.float64(0.5)], "c": np.str_("x")})
     assert value == {"a": 3, "b": [0.5], "c": "x"}
     assert type(value["a"]) is int and type(value["b"][0]) is float
 
@@ -246,8 +260,9 @@ def test_no_number_typed_by_hand_in_prose(page):
 
 @pytest.mark.parametrize("page", sorted(p.name for p in SITE_SOURCE.glob("*.md")))
 def test_pages_only_read_artifacts(page):
-    """No page fits a model or runs the pipeline: they read artifacts through analysis.report.charts."""
+    """No page fits a model or runs the pipeline: they read artifacts through
+    analysis.report.charts."""
     text = (SITE_SOURCE / page).read_text(encoding="utf-8")
-    for forbidden in ("sklearn", "scipy", ".fit(", "fit_predict", "analysis.pipeline.run",
+    for forbidden in ("sklearn", "scipy", ".fit(", "fit_predict", "analysis.pipeline",
                       "segment(", "KMeans", "linkage("):
         assert forbidden not in text, f"{page} uses {forbidden}"

@@ -17,8 +17,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from analysis.config import PROJECT_ROOT
-from analysis.publishing.site import REQUIRED_ARTIFACTS, SITE_SOURCE, render
+from analysis.config import PROJECT_ROOT, load_config
+from analysis.publishing.build import render
+from analysis.publishing.release import Home
+from analysis.publishing.render import SITE_SOURCE
 from tests.browser import launched_chromium, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,22 +31,19 @@ PAGES = sorted(p.stem for p in SITE_SOURCE.glob("*.md") if p.name != "README.md"
 
 @pytest.fixture(scope="session")
 def site_artifacts(request) -> Path:
-    """Artifacts to render: $C2C_TEST_ARTIFACTS, the project's artifacts/, else a real run."""
+    """Artifacts to render: $C2C_TEST_ARTIFACTS, else this session's run on the real data."""
     if os.environ.get("C2C_TEST_ARTIFACTS"):
         return Path(os.environ["C2C_TEST_ARTIFACTS"])
-    project = PROJECT_ROOT / "artifacts"
-    if all((project / name).exists() for name in REQUIRED_ARTIFACTS):
-        return project
     out, _ = request.getfixturevalue("real_artifacts")
     return out
 
 
 @pytest.fixture(scope="session")
 def built_site(site_artifacts, tmp_path_factory) -> Path:
-    """The site rendered once into a temporary folder (never the project's _site/)."""
-    site_dir = tmp_path_factory.mktemp("site") / "_site"
-    render(site_artifacts, site_dir)
-    return site_dir
+    """The site published once into a temporary home (never the project's _site/)."""
+    home = Home(tmp_path_factory.mktemp("site") / "project")
+    render(load_config(), home, site_artifacts, log=lambda *_: None)
+    return home.site
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,14 @@ import json
 import pandas as pd
 import pytest
 
+from analysis.catalog import json_bytes
 from analysis.config import load_config
 from analysis.intake.reader import coerce_types, to_numpy_dtypes
 from analysis.intake.schema import COLUMNS
 from tests.synthetic import make_users
 from validation.raw_suite import derived_checks, raw_rules
 from validation.rules import CRITICAL, SEVERITIES, WARNING
-from validation.runner import format_summary, validate_users, write_report
+from validation.runner import format_summary, validate_users
 
 CONFIG = load_config()
 
@@ -93,7 +94,7 @@ def expected_rows(raw: pd.DataFrame, rule_id: str) -> list[int]:
 def broken():
     """(text frame, report) of one validation run over all the faults at once."""
     raw = broken_users()
-    return raw, validate_users(raw, "broken.csv", CONFIG)
+    return raw, validate_users(raw, "broken.csv", CONFIG.validation)
 
 
 def by_id(report) -> dict[str, dict]:
@@ -108,7 +109,7 @@ def test_each_broken_rule_fails_and_names_its_rows(broken, rule_id):
     assert not entry["success"]
     assert entry["unexpected_count"] == len(rows)
     assert entry["unexpected_percent"] == round(100 * len(rows) / len(raw), 4)
-    limit = CONFIG["validation"]["examples"]
+    limit = CONFIG.validation.examples
     assert len(entry["examples"]) == min(limit, len(rows))
     assert set(entry["examples"]) <= set(raw.loc[rows, "identifierHash"])
 
@@ -146,7 +147,7 @@ def test_summary_names_column_rule_share_and_ids(broken):
 
 def test_clean_synthetic_data_passes_in_any_column_order():
     raw = as_text(make_users(300, seed=2))
-    report = validate_users(raw[raw.columns[::-1]], "clean.csv", CONFIG)
+    report = validate_users(raw[raw.columns[::-1]], "clean.csv", CONFIG.validation)
     assert report["status"] == "pass"
     assert all(e["success"] for e in report["expectations"])
     assert all(e["unexpected_count"] in (0, None) for e in report["expectations"])
@@ -156,7 +157,7 @@ def test_clean_synthetic_data_passes_in_any_column_order():
 def test_missing_column_is_named_and_other_rules_still_run():
     raw = as_text(make_users(300, seed=3)).drop(columns=["gender"])
     raw.loc[0, "productsPassRate"] = "150.0"
-    report = validate_users(raw, "x.csv", CONFIG)
+    report = validate_users(raw, "x.csv", CONFIG.validation)
     entries = by_id(report)
     assert entries["columns_present"]["columns"] == ["gender"]
     assert not entries["columns_present"]["success"]
@@ -169,7 +170,7 @@ def test_type_errors_do_not_crash_value_rules():
     raw = as_text(make_users(300, seed=4))
     raw["seniority"] = "about ten years"
     raw.loc[:5, "productsSold"] = "n/a"
-    report = validate_users(raw, "x.csv", CONFIG)
+    report = validate_users(raw, "x.csv", CONFIG.validation)
     entries = by_id(report)
     assert entries["type.seniority"]["unexpected_count"] == 300
     assert entries["type.productsSold"]["unexpected_count"] == 6
@@ -178,10 +179,10 @@ def test_type_errors_do_not_crash_value_rules():
 
 
 def test_too_few_rows_and_extra_columns():
-    raw = as_text(make_users(CONFIG["validation"]["min_rows"] - 1, seed=5)).assign(note="x")
-    entries = by_id(validate_users(raw, "x.csv", CONFIG))
+    raw = as_text(make_users(CONFIG.validation.min_rows - 1, seed=5)).assign(note="x")
+    entries = by_id(validate_users(raw, "x.csv", CONFIG.validation))
     assert not entries["row_count"]["success"]
-    assert entries["row_count"]["observed"] == CONFIG["validation"]["min_rows"] - 1
+    assert entries["row_count"]["observed"] == CONFIG.validation.min_rows - 1
     assert entries["no_extra_columns"]["columns"] == ["note"]
     assert entries["no_extra_columns"]["severity"] == WARNING
 
@@ -189,11 +190,11 @@ def test_too_few_rows_and_extra_columns():
 def test_warnings_only_is_warn_and_the_report_is_deterministic(tmp_path):
     raw = as_text(make_users(300, seed=6))
     raw.loc[0, ["productsSold", "productsPassRate"]] = ["2", "0.0"]
-    report = validate_users(raw, "x.csv", CONFIG)
+    report = validate_users(raw, "x.csv", CONFIG.validation)
     assert report["status"] == "warn"
     assert format_summary(report).startswith("PASS with warnings")
-    first = write_report(report, tmp_path / "a" / "r.json").read_text()
-    second = write_report(validate_users(raw, "x.csv", CONFIG), tmp_path / "r.json").read_text()
+    first = json_bytes(report)
+    second = json_bytes(validate_users(raw, "x.csv", CONFIG.validation))
     assert first == second
     loaded = json.loads(first)
     assert list(loaded)[:5] == ["source", "sha256", "rows", "columns", "status"]
@@ -205,7 +206,7 @@ def test_warnings_only_is_warn_and_the_report_is_deterministic(tmp_path):
 # --- rules and derived checks, without running GX ----------------------------------------------
 
 def test_rules_are_unique_and_complete():
-    rules = raw_rules(list(COLUMNS), CONFIG)
+    rules = raw_rules(list(COLUMNS), CONFIG.validation)
     ids = [r.id for r in rules]
     assert len(ids) == len(set(ids))
     assert {f"type.{c}" for c, k in COLUMNS.items() if k != "str"} <= set(ids)
@@ -217,11 +218,12 @@ def test_rules_use_existing_gx_expectations():
     from validation.gx import import_gx
 
     expectations = import_gx().expectations
-    assert all(hasattr(expectations, r.expectation) for r in raw_rules(list(COLUMNS), CONFIG))
+    rules = raw_rules(list(COLUMNS), CONFIG.validation)
+    assert all(hasattr(expectations, r.expectation) for r in rules)
 
 
 def _checks(frame: pd.DataFrame) -> pd.DataFrame:
-    return derived_checks(to_numpy_dtypes(coerce_types(as_text(frame))[0]), CONFIG)
+    return derived_checks(to_numpy_dtypes(coerce_types(as_text(frame))[0]), CONFIG.validation)
 
 
 def test_seniority_ratios_accept_either_rounding_of_a_half():
@@ -238,13 +240,13 @@ def test_checks_are_missing_when_an_input_is_missing():
     raw = as_text(make_users(3, seed=8))
     raw.loc[0, "seniority"] = ""
     raw.loc[1, "hasIosApp"] = ""
-    checks = derived_checks(coerce_types(raw)[0], CONFIG)
+    checks = derived_checks(coerce_types(raw)[0], CONFIG.validation)
     assert pd.isna(checks.loc[0, "_check_months_consistent"])
     assert checks.loc[2, "_check_months_consistent"]
 
 
 def test_checks_need_their_columns():
     raw = as_text(make_users(3, seed=9)).drop(columns=["countryCode", "seniority"])
-    checks = derived_checks(coerce_types(raw)[0], CONFIG)
+    checks = derived_checks(coerce_types(raw)[0], CONFIG.validation)
     assert not {c for c in checks.columns if "country" in c or "months" in c or "years" in c}
     assert "_check_civility_consistent" in checks.columns

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.config import ValidationConfig
 from analysis.intake.kinds import EXPECTED_TEXT, anchored
 from analysis.intake.schema import (
     CIVILITY_IDS,
@@ -90,21 +91,20 @@ def _sold_has_rate(t: pd.DataFrame) -> pd.Series:
     return _masked(~((t[sold] > 0) & (t[rate] == 0)), t, SOLD)
 
 
-def derived_checks(typed: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+def derived_checks(typed: pd.DataFrame, v: ValidationConfig) -> pd.DataFrame:
     """Columns behind the cross-column rules, for the rows of ``typed`` (same index).
 
     Only checks whose input columns exist are computed. Check columns are nullable booleans
     (True = the row satisfies the rule, <NA> = an input cell is missing);
     ``_any_platform_app`` is ``hasAndroidApp or hasIosApp``.
     """
-    v = config["validation"]
     have = set(typed.columns)
     builders = {
         CIVILITY_OK: (CIVILITY, _civility_ok),
-        MONTHS_OK: (MONTHS, lambda t: _ratio_ok(t, MONTHS, v["days_per_month"],
-                                                v["seniority_tolerance"])),
-        YEARS_OK: (YEARS, lambda t: _ratio_ok(t, YEARS, v["days_per_year"],
-                                              v["seniority_tolerance"])),
+        MONTHS_OK: (MONTHS, lambda t: _ratio_ok(t, MONTHS, v.days_per_month,
+                                                v.seniority_tolerance)),
+        YEARS_OK: (YEARS, lambda t: _ratio_ok(t, YEARS, v.days_per_year,
+                                              v.seniority_tolerance)),
         ANY_PLATFORM_APP: (APPS[1:], lambda t: t[APPS[1]] | t[APPS[2]]),
         CODE_ONE_COUNTRY: (COUNTRY, lambda t: _one_per_group(t, *COUNTRY)),
         COUNTRY_ONE_CODE: (COUNTRY, lambda t: _one_per_group(t, *reversed(COUNTRY))),
@@ -118,9 +118,8 @@ def derived_checks(typed: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
 # Rules
 # --------------------------------------------------------------------------------------------
 
-def _structure_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
+def _structure_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
     """Columns, row count, empty cells and cell types, judged on the file's text."""
-    v = config["validation"]
     known = [c for c in present if c in COLUMNS]
     rules = [
         Rule(COLUMNS_RULE, (), f"all {len(COLUMNS)} schema columns are present (any order)",
@@ -130,9 +129,9 @@ def _structure_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
              WARNING, TEXT_FRAME, "ExpectTableColumnsToMatchSet",
              {"column_set": known, "exact_match": True}),
     ]
-    rules.append(Rule(ROW_COUNT_RULE, (), f"between {v['min_rows']:,} and {v['max_rows']:,} rows",
+    rules.append(Rule(ROW_COUNT_RULE, (), f"between {v.min_rows:,} and {v.max_rows:,} rows",
                       CRITICAL, TEXT_FRAME, "ExpectTableRowCountToBeBetween",
-                      {"min_value": v["min_rows"], "max_value": v["max_rows"]}))
+                      {"min_value": v.min_rows, "max_value": v.max_rows}))
     rules += [Rule(f"not_null.{c}", (c,), "no empty cells", CRITICAL, TEXT_FRAME,
                    "ExpectColumnValuesToNotBeNull", {"column": c}) for c in known]
     rules += [Rule(f"type.{c}", (c,), f"every cell is {EXPECTED_TEXT[COLUMNS[c]]}", CRITICAL,
@@ -149,9 +148,8 @@ def _check_rule(rule_id: str, columns: tuple[str, ...], text: str, check: str,
                 {"column": check, "value_set": [True]})
 
 
-def _value_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
+def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
     """Values and cross-column consistency, judged on the typed frame (bad cells are <NA>)."""
-    v = config["validation"]
     have = set(present)
     rules: list[Rule] = []
     if ID_COLUMN in have:
@@ -179,10 +177,10 @@ def _value_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
                           CRITICAL, TYPED_FRAME, "ExpectColumnPairValuesAToBeGreaterThanB",
                           {"column_A": LOGIN[1], "column_B": LOGIN[0], "or_equal": True,
                            "ignore_row_if": "either_value_is_missing"}))
-    tolerance = v["seniority_tolerance"]
-    for rule_id, columns, per, check in (("months_consistent", MONTHS, v["days_per_month"],
+    tolerance = v.seniority_tolerance
+    for rule_id, columns, per, check in (("months_consistent", MONTHS, v.days_per_month,
                                           MONTHS_OK),
-                                         ("years_consistent", YEARS, v["days_per_year"],
+                                         ("years_consistent", YEARS, v.days_per_year,
                                           YEARS_OK)):
         if have.issuperset(columns):
             rules.append(_check_rule(
@@ -208,6 +206,6 @@ def _value_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
     return rules
 
 
-def raw_rules(present: list[str], config: dict[str, Any]) -> list[Rule]:
+def raw_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
     """Every rule for a raw export whose header lists ``present`` columns, in report order."""
-    return _structure_rules(present, config) + _value_rules(present, config)
+    return _structure_rules(present, v) + _value_rules(present, v)

@@ -1,17 +1,17 @@
 """Validate a raw user table and report: the JSON report, a readable summary, the report file.
 
-``validate_users`` is a pure function of the text frame (plus the GX run); ``write_report``
-is the only writer. The report is deterministic: no timestamps, stable key order.
+``validate_users`` is a pure function of the text frame (plus the GX run); the catalog writes
+the report. The report is deterministic: no timestamps, stable key order.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.config import ValidationConfig
+from analysis.errors import QUOTE_CHARS, clip, clip_list
 from analysis.intake.reader import coerce_types, to_numpy_dtypes
 from analysis.intake.schema import COLUMNS, ID_COLUMN
 from validation.columns import extra_messages, missing_messages, suggest_renames
@@ -31,12 +31,12 @@ PERCENT_DECIMALS = 4
 INDENT = " " * 8
 
 
-def _frames(raw: pd.DataFrame, config: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def _frames(raw: pd.DataFrame, cfg: ValidationConfig) -> dict[str, pd.DataFrame]:
     """The two validated frames: the file's text with empty cells as missing, and the typed
     schema columns (bad cells <NA>, NumPy dtypes where complete) plus derived check columns."""
     typed = to_numpy_dtypes(coerce_types(raw[[c for c in raw.columns if c in COLUMNS]])[0])
     return {TEXT_FRAME: raw.mask(raw.eq("")),
-            TYPED_FRAME: pd.concat([typed, derived_checks(typed, config)], axis=1)}
+            TYPED_FRAME: pd.concat([typed, derived_checks(typed, cfg)], axis=1)}
 
 
 def _example_label(raw: pd.DataFrame, index: Any) -> str:
@@ -135,21 +135,12 @@ def _entry(rule: Rule, outcome: dict[str, Any], raw: pd.DataFrame, limit: int,
     return entry
 
 
-def _jsonable(value: Any) -> Any:
-    """NumPy scalars and containers as plain JSON types."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value.item() if hasattr(value, "item") else value
-
-
 def _status(entries: list[dict[str, Any]]) -> str:
     failed = {e["severity"] for e in entries if not e["success"]}
     return FAIL if CRITICAL in failed else WARN if WARNING in failed else PASS
 
 
-def validate_users(raw: pd.DataFrame, source: str, config: dict[str, Any],
+def validate_users(raw: pd.DataFrame, source: str, cfg: ValidationConfig,
                    sha256: str | None = None) -> dict[str, Any]:
     """Run the raw-input suite on ``raw`` (rows x columns of text, as read_raw_table returns).
 
@@ -166,10 +157,10 @@ def validate_users(raw: pd.DataFrame, source: str, config: dict[str, Any],
     """
     from validation.gx import run_rules
 
-    rules = raw_rules(list(raw.columns), config)
-    outcome = run_rules(_frames(raw, config), rules)
-    limit = config["validation"]["examples"]
-    cutoff = config["validation"]["rename_cutoff"]
+    rules = raw_rules(list(raw.columns), cfg)
+    outcome = run_rules(_frames(raw, cfg), rules)
+    limit = cfg.examples
+    cutoff = cfg.rename_cutoff
     entries = [_entry(rule, outcome[rule.id], raw, limit, cutoff) for rule in rules]
     failed = [e for e in entries if not e["success"]]
     return {
@@ -199,26 +190,26 @@ def _percent(value: float) -> str:
 def _values_text(values: dict[str, str]) -> str:
     """``'x'`` for one column, ``a='x', b='y'`` for several."""
     if len(values) == 1:
-        return repr(next(iter(values.values())))
-    return ", ".join(f"{c}={v!r}" for c, v in values.items())
+        return repr(clip(next(iter(values.values()))))
+    return ", ".join(f"{clip(c)}={clip(v)!r}" for c, v in values.items())
 
 
 def _describe(entry: dict[str, Any]) -> list[str]:
     """Lines for a failed expectation: severity, columns, rule, how many rows, values, examples."""
     tag = "FAIL" if entry["severity"] == CRITICAL else "WARN"
-    head = f"  {tag}  {', '.join(entry['columns']) or 'table'}: {entry['rule']}"
+    head = f"  {tag}  {clip_list(entry['columns']) or 'table'}: {entry['rule']}"
     count = entry.get("unexpected_count")
     if count is not None:
         head += f" - {_plural(count, 'row')} ({_percent(entry['unexpected_percent'])})"
     elif isinstance(entry.get("observed"), int):
         head += f" - observed {entry['observed']:,}"
     lines = [head]
-    lines += [f"{INDENT}{message}" for message in entry.get("messages", [])]
+    lines += [f"{INDENT}{clip(message, 4 * QUOTE_CHARS)}" for message in entry.get("messages", [])]
     if entry["common_values"]:
         lines.append(f"{INDENT}values: " + "; ".join(
             f"{_values_text(v['values'])} ({v['count']:,})" for v in entry["common_values"]))
     if entry["examples"]:
-        lines.append(f"{INDENT}e.g. {ID_COLUMN} " + ", ".join(entry["examples"]))
+        lines.append(f"{INDENT}e.g. {ID_COLUMN} " + clip_list(entry["examples"]))
     if entry.get("error"):
         lines.append(f"{INDENT}GX error: {entry['error']}")
     return lines
@@ -237,11 +228,3 @@ def format_summary(report: dict[str, Any]) -> str:
         lines += [line for e in failed if e["severity"] == severity for line in _describe(e)]
     return "\n".join(lines)
 
-
-def write_report(report: dict[str, Any], path: str | Path) -> Path:
-    """Write the report as indented JSON (parent folders created); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_jsonable(report), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    return path

@@ -1,8 +1,10 @@
 """Time the exact distinct-row algorithms against the all-rows baselines, in the same run.
 
-``bench_ward`` compares :func:`analysis.clustering.fastward.ward_users` (distinct rows, weighted Ward,
+``bench_ward`` compares :func:`analysis.clustering.fastward.ward_users` (distinct rows, weighted
+Ward,
 cuts) with ``fastcluster.linkage_vector(X, "ward")`` on every row; ``bench_silhouette``
-compares :func:`analysis.clustering.silhouette.silhouette_weighted` (all labellings in one pass) with
+compares :func:`analysis.clustering.silhouette.silhouette_weighted` (all labellings in one pass)
+with
 ``sklearn.metrics.silhouette_score`` on every row (one labelling). Times are wall-clock
 seconds from ``time.perf_counter``; numba compilation (or loading its cache) is done by a
 warm-up call on a few rows, reported separately as ``*_compile_seconds`` and excluded from
@@ -12,11 +14,14 @@ the timed runs. Each timed call runs once: on a shared machine, rerun to see the
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from analysis.clustering.fastward import distinct_rows, ward_flat_labels, ward_users
 from analysis.clustering.silhouette import silhouette_weighted
+from analysis.config import Settings
 
 #: Cluster counts whose flat Ward clusters must agree with fastcluster's.
 BENCH_K_VALUES = tuple(range(2, 11))
@@ -181,7 +186,26 @@ def timed_subprocess(argv: list[str]) -> tuple[float, int]:
     return time.perf_counter() - t0, status
 
 
-def run_bench(data_path, config: dict, scale_sizes: list[int] | None = None,
+def resample_rows(typed: pd.DataFrame, n_rows: int, seed: int) -> pd.DataFrame:
+    """``n_rows`` rows drawn with replacement from ``typed`` (in memory, for timing)."""
+    rng = np.random.default_rng(seed)
+    return typed.iloc[rng.integers(0, len(typed), n_rows)].reset_index(drop=True)
+
+
+def scoring_throughput(typed: pd.DataFrame, model: dict[str, Any], algorithm: str | None = None,
+                       k: int | None = None, repeats: int = 3) -> float:
+    """Rows per second of :func:`score_frame` on ``typed`` (best of ``repeats``), no I/O."""
+    best = float("inf")
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        from analysis.scoring.score import score_frame
+
+        score_frame(typed, model, algorithm, k)
+        best = min(best, time.perf_counter() - t0)
+    return len(typed) / best
+
+
+def run_bench(data_path, config: Settings, scale_sizes: list[int] | None = None,
               log=print) -> dict:
     """Every figure of the performance issue, measured side by side in one run.
 
@@ -194,19 +218,20 @@ def run_bench(data_path, config: dict, scale_sizes: list[int] | None = None,
     import tempfile
     from pathlib import Path
 
-    from analysis.clustering.solutions import Distinct, kmeans_over_k, ward_over_k
-    from analysis.features import transform as features
+    from analysis.clustering.distinct import Distinct
+    from analysis.clustering.kmeans import kmeans_over_k
+    from analysis.clustering.ward import ward_over_k
+    from analysis.features.activity import score_weights
+    from analysis.features.transform import fit_transform_params, transform
     from analysis.intake.reader import load_users
     from analysis.scoring import score as scoring
-    from analysis.segments import tiers as segments
 
     users = load_users(data_path)
-    X = features.transform(users, features.fit_transform_params(users, config))
-    ks = list(range(config["kmeans"]["k_min"], config["kmeans"]["k_max"] + 1))
+    X = transform(users, fit_transform_params(users, config.features))
     distinct = Distinct.of(X)
-    weights = segments.score_weights(config)
-    solutions = [*kmeans_over_k(distinct, ks, config["kmeans"], weights).values(),
-                 *ward_over_k(distinct, ks, weights)[1].values()]
+    weights = score_weights(config.tiers.weights)
+    solutions = [*kmeans_over_k(distinct, config.kmeans, weights).values(),
+                 *ward_over_k(distinct, config.kmeans.ks, weights)[1].values()]
     labels_full = np.stack([s.labels[distinct.inverse] for s in solutions])
 
     log("Ward: ours (distinct rows, weighted) vs fastcluster.linkage_vector on all rows ...")
@@ -226,9 +251,8 @@ def run_bench(data_path, config: dict, scale_sizes: list[int] | None = None,
     # bootstrap workers are separate processes, each holding a copy of the distinct rows.
     result.update({"pipeline_seconds": seconds, "peak_rss_mb": run["peak_rss_mb"]})
     log("Scoring throughput (no I/O) ...")
-    sample = scoring.resample_rows(users, config["scoring"]["throughput_rows"],
-                                   config["scoring"]["throughput_seed"])
-    result["scoring_rows_per_second"] = scoring.scoring_throughput(sample, model)
+    sample = resample_rows(users, config.scoring.throughput_rows, config.scoring.throughput_seed)
+    result["scoring_rows_per_second"] = scoring_throughput(sample, model)
     result["scoring_rows"] = len(sample)
     if scale_sizes:
         from analysis.bench.scale import scale_runs

@@ -17,11 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.clustering.solutions import Distinct, kmeans_fit, weighted_centroids
+from analysis.clustering.distinct import Distinct
+from analysis.clustering.kmeans import kmeans_fit
+from analysis.clustering.solution import weighted_centroids
+from analysis.config import Settings
 from analysis.features import transform as features
+from analysis.features.activity import activity_scores, score_weights
 from analysis.intake.reader import coerce_types, read_raw_table, to_numpy_dtypes
 from analysis.intake.schema import COUNT_COLUMNS, ID_COLUMN
-from analysis.pipeline.run import peak_rss_mb
+from analysis.pipeline.runner import peak_rss_mb
 from analysis.scoring.model import build_model
 from analysis.segments import tiers as segments
 
@@ -52,7 +56,7 @@ def as_text(users: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: users[c].astype(str) for c in users.columns})
 
 
-def scale_run(n: int, data_path: Path, config: dict[str, Any], seed: int = 0) -> dict[str, Any]:
+def scale_run(n: int, data_path: Path, config: Settings, seed: int = 0) -> dict[str, Any]:
     """Time each stage on ``n`` noisy resampled users; returns seconds per stage and peak MiB."""
     from validation.runner import validate_users
 
@@ -67,22 +71,22 @@ def scale_run(n: int, data_path: Path, config: dict[str, Any], seed: int = 0) ->
     base = to_numpy_dtypes(coerce_types(read_raw_table(data_path))[0])
     users = timed("resample", noisy_resample, base, n, seed)
     raw = timed("to_text", as_text, users)
-    report = timed("validate", validate_users, raw, f"resampled-{n}", config)
+    report = timed("validate", validate_users, raw, f"resampled-{n}", config.validation)
     del raw
-    k = config["scale"]["k"]
-    weights = segments.score_weights(config)
+    k = config.scale.k
+    weights = score_weights(config.tiers.weights)
 
     def cluster():
-        params = features.fit_transform_params(users, config)
+        params = features.fit_transform_params(users, config.features)
         distinct = Distinct.of(features.transform(users, params))
-        labels, _, _ = kmeans_fit(distinct.rows, distinct.counts, k, config["kmeans"])
+        labels, _, _ = kmeans_fit(distinct.rows, distinct.counts, k, config.kmeans)
         centroids = weighted_centroids(distinct.rows, distinct.counts, labels, k)
         return params, distinct, centroids
 
     params, distinct, centroids = timed("kmeans", cluster)
 
     def tiers():
-        scores = segments.activity_scores(centroids, weights)
+        scores = activity_scores(centroids, weights)
         tier_map = np.asarray(segments.tiers_from_scores(scores), dtype=object)
         labels = np.argmin(((distinct.rows[:, None, :] - centroids[None]) ** 2).sum(-1), axis=1)
         return tier_map, tier_map[labels][distinct.inverse]
@@ -106,8 +110,9 @@ def scale_runs(sizes: list[int], data_path: Path) -> list[dict[str, Any]]:
     """Run :func:`scale_run` for each size in a fresh Python process; results in size order."""
     results = []
     for n in sizes:
-        proc = subprocess.run([sys.executable, "-m", "analysis.bench.scale", str(n), str(data_path)],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "analysis.bench.scale", str(n), str(data_path)],
+            capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             results.append({"n": n, "error": proc.stderr.strip().splitlines()[-1:]})
         else:

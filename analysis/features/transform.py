@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.config import FeaturesConfig
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -33,9 +35,10 @@ class FeatureSpec:
 
 FEATURE_SPECS: tuple[FeatureSpec, ...] = (
     FeatureSpec("followers_excess", "socialNbFollowers", "default_followers", False,
-                "Followers beyond the 3 every new account gets: others care about this seller."),
+                "Followers beyond the {offset:g} every new account gets: others care about this "
+                "seller."),
     FeatureSpec("follows_excess", "socialNbFollows", "default_follows", False,
-                "Follows beyond the 8 every new account gets: the user builds a network."),
+                "Follows beyond the {offset:g} every new account gets: the user builds a network."),
     FeatureSpec("products_liked", "socialProductsLiked", None, False,
                 "Likes: the lightest form of engagement with the catalogue."),
     FeatureSpec("products_listed", "productsListed", None, False,
@@ -76,9 +79,9 @@ EXCLUDED_COLUMNS: dict[str, str] = {
 }
 
 
-def offsets(config: dict[str, Any]) -> list[float]:
+def offsets(feats: FeaturesConfig) -> list[float]:
     """The platform default subtracted from each feature's column (0 where there is none)."""
-    return [float(config["features"][s.offset_key]) if s.offset_key else 0.0 for s in FEATURE_SPECS]
+    return [float(getattr(feats, s.offset_key)) if s.offset_key else 0.0 for s in FEATURE_SPECS]
 
 
 def log_excess(values: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -86,14 +89,14 @@ def log_excess(values: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return np.log1p(np.maximum(values - offset, 0.0))
 
 
-def fit_transform_params(users: pd.DataFrame, config: dict[str, Any]) -> list[dict[str, Any]]:
+def fit_transform_params(users: pd.DataFrame, feats: FeaturesConfig) -> list[dict[str, Any]]:
     """Fit per-feature ``offset``, ``cap``, ``lo``, ``hi`` (log1p units) on ``users`` [n rows].
 
     Returns one plain dict per feature (JSON-ready, the ``features`` entry of model.json).
     """
-    offset = np.asarray(offsets(config))
+    offset = np.asarray(offsets(feats))
     logged = log_excess(users[list(FEATURE_COLUMNS)].to_numpy(np.float64), offset)
-    caps = np.quantile(logged, config["features"]["cap_quantile"], axis=0, method="linear")
+    caps = np.quantile(logged, feats.cap_quantile, axis=0, method="linear")
     capped = np.minimum(logged, caps)
     params = []
     for j, spec in enumerate(FEATURE_SPECS):
@@ -123,16 +126,16 @@ def transform(users: pd.DataFrame, params: list[dict[str, Any]]) -> np.ndarray:
     return scaled
 
 
-def feature_decisions(params: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+def feature_decisions(params: list[dict[str, Any]], feats: FeaturesConfig) -> dict[str, Any]:
     """What went into the distance and why, and what stayed out (for the artifacts and the site)."""
     used = [
-        {**p, "reason": spec.reason}
+        {**p, "reason": spec.reason.format(offset=p["offset"])}
         for p, spec in zip(params, FEATURE_SPECS, strict=True)
     ]
     return {
         "formula": "x = clip((min(log1p(max(value - offset, 0)), cap) - lo) / (hi - lo), 0, 1); "
                    "x = 1 - x when invert",
-        "cap_quantile": config["features"]["cap_quantile"],
+        "cap_quantile": feats.cap_quantile,
         "used": used,
         "excluded": [{"column": c, "reason": r} for c, r in EXCLUDED_COLUMNS.items()],
     }

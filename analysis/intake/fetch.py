@@ -11,20 +11,19 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from analysis.config import PROJECT_ROOT
+from analysis.config import PROJECT_ROOT, DataConfig
 from analysis.errors import InputError
 from analysis.intake.files import CHUNK, display_path, file_sha256
 
 MIRROR_ENV = "C2C_DATA_MIRROR"
 
 
-def mirror_dirs(config: dict[str, Any]) -> list[Path]:
+def mirror_dirs(data: DataConfig) -> list[Path]:
     """Folders that may hold a copy: ``$C2C_DATA_MIRROR``, then ``[data].mirrors``
     (relative to the project root)."""
     env = os.environ.get(MIRROR_ENV)
-    return ([Path(env)] if env else []) + [PROJECT_ROOT / m for m in config["data"]["mirrors"]]
+    return ([Path(env)] if env else []) + [PROJECT_ROOT / m for m in data.mirrors]
 
 
 def _mismatch(source: str, actual: str, expected: str) -> InputError:
@@ -76,32 +75,31 @@ def _download_verified(url: str, target: Path, expected: str, searched: list[Pat
                          f"({type(err).__name__}: {err}).") from None
 
 
-def fetch_data(config: dict[str, Any], dest: Path | None = None) -> tuple[Path, str]:
+def fetch_data(data: DataConfig, dest: Path | None = None) -> tuple[Path, str]:
     """Put the verified raw export into ``dest`` (default ``[data].raw_dir``).
 
     Returns ``(path, how)`` where ``how`` says whether it was already present, copied from a
     mirror or downloaded. Raises InputError (exit 2) when no source yields the right bytes.
     """
-    data = config["data"]
-    expected = data["sha256"].lower()
-    folder = Path(dest) if dest is not None else PROJECT_ROOT / data["raw_dir"]
-    target = folder / data["filename"]
+    expected = data.sha256.lower()
+    folder = Path(dest) if dest is not None else PROJECT_ROOT / data.raw_dir
+    target = folder / data.filename
     stale = target.is_file()
     if stale and file_sha256(target) == expected:
         return target, "already present with the expected sha256"
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    searched = mirror_dirs(config)
+    searched = mirror_dirs(data)
     try:
         for mirror in searched:
-            source = mirror / data["filename"]
+            source = mirror / data.filename
             if source.is_file() and source.resolve() != target.resolve():
                 _copy_verified(source, target, expected)
                 how = f"copied from {display_path(source)}, sha256 verified"
                 break
         else:
-            _download_verified(data["url"], target, expected, searched)
-            how = f"downloaded from {data['url']}, sha256 verified"
+            _download_verified(data.url, target, expected, searched)
+            how = f"downloaded from {data.url}, sha256 verified"
     except BaseException:
         if created and not any(folder.iterdir()):
             folder.rmdir()

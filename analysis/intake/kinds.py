@@ -1,6 +1,8 @@
-"""The text form of each column kind in analysis.intake.schema.COLUMNS: one regex, one dtype, one phrase.
+"""The text form of each column kind in analysis.intake.schema.COLUMNS: one regex, one dtype, one
+phrase.
 
-The reader (analysis.intake.reader.coerce_types) and the validation suite (validation.rules) both use these
+The reader (analysis.intake.reader.coerce_types) and the validation suite (validation.rules) both
+use these
 patterns, so "is this cell a valid int?" has exactly one answer in the project.
 """
 

@@ -64,7 +64,7 @@ def _zip_payload(path: Path, label: str) -> tuple[bytes, str]:
         raise _fail(label, f"the zip archive is corrupt or unsupported ({err})") from None
 
 
-def _read_payload(path: Path) -> tuple[bytes, str]:
+def read_payload(path: Path) -> tuple[bytes, str]:
     """The CSV bytes behind ``path`` (unzipped when it is a zip) and a label for messages."""
     label = display_path(path)
     if not path.exists():
@@ -152,7 +152,7 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
     such file. Empty cells stay ``""``; blank lines are skipped; the index is 0..rows-1.
     Raises InputError when the file cannot be read as such a table.
     """
-    data, label = _read_payload(Path(path))
+    data, label = read_payload(Path(path))
     data = _check_text(data, label)
     names = _header(data, label)
     bad: list[tuple[int, int]] = []

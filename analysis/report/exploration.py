@@ -10,10 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.features.transform import FEATURE_COLUMNS, fit_transform_params
+from analysis.config import FeaturesConfig
+from analysis.features.activity import product_activity
+from analysis.features.transform import FEATURE_COLUMNS
 from analysis.intake.schema import COUNT_COLUMNS
-from analysis.segments.tiers import product_activity
+from analysis.segments.profiles import shares
 
+#: Width of the recency histogram's bins, in days.
+RECENCY_BIN_DAYS = 30
 NUMERIC_COLUMNS = [*COUNT_COLUMNS, "productsPassRate", "daysSinceLastLogin", "seniority"]
 
 
@@ -40,28 +44,19 @@ def column_summary(values: pd.Series) -> dict[str, Any]:
     }
 
 
-def shares(series: pd.Series, key: str, top_n: int | None = None) -> list[dict[str, Any]]:
-    """Users and share per value, most frequent first (ties by name); optional top_n + 'other'."""
-    counts = series.value_counts().sort_index(kind="stable").sort_values(ascending=False,
-                                                                         kind="stable")
-    total = int(counts.sum())
-    rows = [{key: str(k), "users": int(v), "share": round(v / total, 6)}
-            for k, v in counts.items()]
-    if top_n is not None and len(rows) > top_n:
-        other = sum(r["users"] for r in rows[top_n:])
-        rows = rows[:top_n] + [{key: "other", "users": other, "share": round(other / total, 6)}]
-    return rows
+def explore(users: pd.DataFrame, params: list[dict[str, Any]], feats: FeaturesConfig,
+            top_countries: int) -> dict[str, Any]:
+    """All exploration aggregates of ``users`` (typed raw table, n rows).
 
-
-def explore(users: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
-    """All exploration aggregates of ``users`` (typed raw table, n rows)."""
-    feats = config["features"]
-    followers_default = users["socialNbFollowers"] == feats["default_followers"]
-    follows_default = users["socialNbFollows"] == feats["default_follows"]
+    ``params`` are the fitted feature transform (:func:`fit_transform_params`), ``feats`` the
+    platform defaults, ``top_countries`` how many countries are listed before "other".
+    """
+    followers_default = users["socialNbFollowers"] == feats.default_followers
+    follows_default = users["socialNbFollows"] == feats.default_follows
     corr = users[NUMERIC_COLUMNS].corr(method="spearman").fillna(0.0)
-    recency_counts, recency_edges = np.histogram(users["daysSinceLastLogin"],
-                                                 bins=np.arange(0, 750, 30))
-    params = fit_transform_params(users, config)
+    days = users["daysSinceLastLogin"].to_numpy()
+    top = int(days.max()) + RECENCY_BIN_DAYS if len(days) else RECENCY_BIN_DAYS
+    recency_counts, recency_edges = np.histogram(days, bins=np.arange(0, top, RECENCY_BIN_DAYS))
     logged = np.log1p(np.maximum(users[list(FEATURE_COLUMNS)].to_numpy(np.float64)
                                  - np.array([p["offset"] for p in params]), 0))
     above_cap = (logged > np.array([p["cap"] for p in params]) + 1e-12).sum(axis=0)
@@ -70,8 +65,8 @@ def explore(users: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
         "n_users": int(len(users)),
         "columns": {c: column_summary(users[c]) for c in NUMERIC_COLUMNS},
         "defaults": {
-            "default_followers": feats["default_followers"],
-            "default_follows": feats["default_follows"],
+            "default_followers": feats.default_followers,
+            "default_follows": feats.default_follows,
             "followers_at_default_share": round(float(followers_default.mean()), 6),
             "follows_at_default_share": round(float(follows_default.mean()), 6),
             "both_default_share": round(float((followers_default & follows_default).mean()), 6),
@@ -79,7 +74,7 @@ def explore(users: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
         },
         "correlations": {"method": "spearman", "columns": NUMERIC_COLUMNS,
                          "matrix": np.round(corr.to_numpy(), 6).tolist()},
-        "countries": shares(users["country"], "country", top_n=15),
+        "countries": shares(users["country"], "country", top_n=top_countries),
         "n_countries": int(users["country"].nunique()),
         "n_country_codes": int(users["countryCode"].nunique()),
         "languages": shares(users["language"], "language"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.decomposition import PCA
 
+from analysis.config import PcaConfig
 from analysis.features.transform import FEATURE_NAMES
+from analysis.vocabulary import solution_key
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int, min_per_group: int = 30
@@ -42,3 +45,23 @@ def pca_view(X: np.ndarray, sample: np.ndarray) -> dict[str, Any]:
         "pc1": np.round(coords[:, 0], 5).tolist(),
         "pc2": np.round(coords[:, 1], 5).tolist(),
     }
+
+
+#: Raw columns carried with the PCA sample for the scatter's tooltips.
+PCA_TOOLTIP_COLUMNS = ["daysSinceLastLogin", "socialProductsLiked", "productsSold"]
+
+
+def pca_document(X: np.ndarray, users: pd.DataFrame, user_labels: dict[tuple[str, int], np.ndarray],
+                 user_tiers: dict[tuple[str, int], np.ndarray], best: tuple[str, int],
+                 cfg: PcaConfig) -> dict[str, Any]:
+    """PCA of all users' features ``X`` float64[n, f] and a sample stratified by the chosen
+    solution's clusters: coordinates, tooltip columns, every solution's labels and tiers."""
+    sample = stratified_sample(user_labels[best], cfg.sample_size, cfg.random_state)
+    pca = pca_view(X, sample)
+    pca["points"] = {
+        "pc1": pca.pop("pc1"), "pc2": pca.pop("pc2"),
+        **{c: users[c].to_numpy()[sample].tolist() for c in PCA_TOOLTIP_COLUMNS},
+        "labels": {solution_key(*k): v[sample].tolist() for k, v in user_labels.items()},
+        "tiers": {solution_key(*k): v[sample].tolist() for k, v in user_tiers.items()},
+    }
+    return pca

@@ -1,7 +1,8 @@
 """``model.json``: everything a client needs to score a new user, in plain JSON.
 
 Python (``c2c score``) and the browser scorer read the same file and apply the same arithmetic:
-the feature transform of :mod:`analysis.features.transform`, then the nearest centroid (Euclidean) of the
+the feature transform of :mod:`analysis.features.transform`, then the nearest centroid (Euclidean)
+of the
 chosen solution. A new user joins the Ward cluster whose centroid is nearest: Ward itself has no
 rule for points that were not in the tree.
 
@@ -22,9 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.intake.schema import ID_COLUMN
+from analysis.vocabulary import TIERS
 
 MODEL_SCHEMA_VERSION = 1
-TIERS = ("inactive", "moderate", "active")
 
 
 def build_model(feature_params: list[dict[str, Any]], formula: str,

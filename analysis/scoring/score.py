@@ -1,11 +1,13 @@
 """Score new users with the saved model: the rules of ``c2c score`` and of the browser scorer.
 
-One model (``model.json``, see :mod:`analysis.scoring.model`) and one set of rules serve both scorers;
-``site/_static/scorer.js`` mirrors this module line for line and the browser tests check that
+One model (``model.json``, see :mod:`analysis.scoring.model`) and one set of rules serve both
+scorers;
+``site/_static/scorer.js`` mirrors this module and the browser tests check that
 both give the same clusters, tiers and distances.
 
 **File-level faults** stop the run (InputError, exit 2): everything
-:func:`analysis.intake.reader.read_raw_table` refuses (missing, not a CSV/zip, empty, binary, not UTF-8,
+:func:`analysis.intake.reader.read_raw_table` refuses (missing, not a CSV/zip, empty, binary, not
+UTF-8,
 another delimiter, repeated column names, a row with the wrong number of fields, a header
 without data rows), and a header that lacks a column the model needs
 (``model["required_columns"]``). Columns outside the raw schema are ignored with a warning.
@@ -13,7 +15,8 @@ without data rows), and a header that lacks a column the model needs
 **Row-level faults** reject that row only, with every reason it has, joined with ``"; "``:
 
 1. a required cell is empty: ``productsSold is empty``;
-2. a required cell does not match its kind (:data:`analysis.intake.kinds.PATTERNS`, the project's one
+2. a required cell does not match its kind (:data:`analysis.intake.kinds.PATTERNS`, the project's
+one
    answer to "is this a valid int?"): ``identifierHash "-1.0979E+18" is not a whole number in the
    signed 64-bit range (...)`` — a spreadsheet's rounded id is not an id;
 3. a count or ``daysSinceLastLogin`` is negative: ``productsSold "-3" is negative``;
@@ -29,7 +32,8 @@ Cell values quoted in reasons are cut to 40 characters. ``line`` is the 1-based 
 on which the row starts (the header is line 1; ``\\r\\n``, ``\\r`` and ``\\n`` end lines; blank
 lines count).
 
-**Scoring** applies :func:`analysis.features.transform.transform`, then the nearest centroid of the chosen
+**Scoring** applies :func:`analysis.features.transform.transform`, then the nearest centroid of the
+chosen
 solution: squared differences added in feature order, ``sqrt``, ties to the lowest cluster index
 (written out in :func:`assign_nearest` so that the browser repeats it operation for operation).
 A new user joins the Ward cluster with the nearest centroid: Ward itself has no rule for users
@@ -43,15 +47,7 @@ plain number, so that negative ids stay numbers) are prefixed with a single quot
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import re
-import tempfile
-import time
-import zipfile
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,26 +58,17 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.features.transform import transform
-from analysis.intake.kinds import EXPECTED_TEXT
-from analysis.intake.reader import coerce_types, display_path, read_raw_table
-from analysis.intake.schema import COLUMNS, COUNT_COLUMNS, ID_COLUMN
+from analysis.intake.files import display_path
+from analysis.intake.reader import coerce_types, read_payload, read_raw_table
+from analysis.intake.schema import ID_COLUMN
 from analysis.scoring.model import MODEL_SCHEMA_VERSION, find_solution
+from analysis.scoring.rules import SENIORITY_COLUMN, check_header, record_lines, row_reasons
+from analysis.vocabulary import TIERS
 
-DAYS_COLUMN = "daysSinceLastLogin"
-SENIORITY_COLUMN = "seniority"
-#: Columns that cannot be negative: the counts and the day numbers.
-NON_NEGATIVE: frozenset[str] = frozenset([*COUNT_COLUMNS, DAYS_COLUMN, SENIORITY_COLUMN])
 #: Columns of the scored output, in order.
 SCORED_COLUMNS = [ID_COLUMN, "cluster", "tier", "distance", "margin", "algorithm", "k"]
-#: Columns appended to the original cells in the rejects file.
-REJECT_COLUMNS = ["line", "reject_reason"]
-#: A cell value quoted in a reason is cut to this many characters.
-REASON_VALUE_CHARS = 40
 #: Rows per block in the distance computation (keeps temporaries in cache).
 BLOCK_ROWS = 1 << 16
-#: A plain number: left alone by the CSV-injection guard even when it starts with - or +.
-PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -100,7 +87,7 @@ class ScoreResult:
     rows_in: int
     algorithm: str
     k: int
-    tiers: list[str] = field(default_factory=lambda: ["inactive", "moderate", "active"])
+    tiers: list[str] = field(default_factory=lambda: list(TIERS))
 
     def tier_counts(self) -> dict[str, int]:
         """Accepted users per tier, every tier listed (0 when empty)."""
@@ -154,10 +141,6 @@ def pick_solution(model: dict[str, Any], algorithm: str | None = None,
             from None
 
 
-# --------------------------------------------------------------------------------------------
-# Arithmetic: transform + nearest centroid (the browser repeats it operation for operation)
-# --------------------------------------------------------------------------------------------
-
 def assign_nearest(X: np.ndarray, centroids: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest centroid of each row: (cluster int64[n], distance float64[n], margin float64[n]).
@@ -165,7 +148,8 @@ def assign_nearest(X: np.ndarray, centroids: np.ndarray
     ``X`` float64[n, f] (scaled features), ``centroids`` float64[k, f]. A distance is the
     ``sqrt`` of the squared differences added one feature after the other (0 + d0² + d1² + ...),
     whatever the memory layout of ``X``: NumPy's ``sum(axis=1)`` adds in that order for
-    column-major arrays (what :func:`analysis.features.transform.transform` returns) but pairwise for
+    column-major arrays (what :func:`analysis.features.transform.transform` returns) but pairwise
+    for
     row-major ones, and the browser must repeat one fixed order. Clusters are scanned in index
     order keeping the strictly smaller distance, so ties go to the lowest index. The margin is
     the second smallest distance minus the smallest (0 when k == 1). Works in blocks of rows.
@@ -228,89 +212,6 @@ def score_frame(typed: pd.DataFrame, model: dict[str, Any], algorithm: str | Non
     })
 
 
-def resample_rows(typed: pd.DataFrame, n_rows: int, seed: int) -> pd.DataFrame:
-    """``n_rows`` rows drawn with replacement from ``typed`` (in memory, for timing)."""
-    rng = np.random.default_rng(seed)
-    return typed.iloc[rng.integers(0, len(typed), n_rows)].reset_index(drop=True)
-
-
-def scoring_throughput(typed: pd.DataFrame, model: dict[str, Any], algorithm: str | None = None,
-                       k: int | None = None, repeats: int = 3) -> float:
-    """Rows per second of :func:`score_frame` on ``typed`` (best of ``repeats``), no I/O."""
-    best = float("inf")
-    for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
-        score_frame(typed, model, algorithm, k)
-        best = min(best, time.perf_counter() - t0)
-    return len(typed) / best
-
-
-# --------------------------------------------------------------------------------------------
-# Row rules
-# --------------------------------------------------------------------------------------------
-
-def shorten(value: str) -> str:
-    """A cell value for a reason: at most 40 characters, else the first 37 + '...'."""
-    return value if len(value) <= REASON_VALUE_CHARS else value[:REASON_VALUE_CHARS - 3] + "..."
-
-
-def check_header(header: list[str], model: dict[str, Any], label: str) -> list[str]:
-    """Columns outside the schema (ignored); InputError naming the model columns missing."""
-    missing = [c for c in model["required_columns"] if c not in header]
-    if missing:
-        raise InputError(f"Cannot use {label}: it lacks the column(s) the model needs: "
-                         f"{', '.join(missing)}.")
-    return [c for c in header if c not in COLUMNS]
-
-
-def row_reasons(raw: pd.DataFrame, typed: pd.DataFrame, model: dict[str, Any],
-                line_of: Callable[[int], int]) -> dict[int, list[str]]:
-    """Reasons per rejected row position (rows without a reason are absent), in rule order.
-
-    ``raw`` the text cells, ``typed`` the same rows coerced by :func:`analysis.intake.reader.coerce_types`;
-    ``line_of(position)`` the row's file line (for duplicates).
-    """
-    reasons: dict[int, list[str]] = defaultdict(list)
-    ok_cell: dict[str, np.ndarray] = {}
-    for col in model["required_columns"]:
-        kind = COLUMNS.get(col, "str")
-        text = raw[col].to_numpy(dtype=object)
-        empty = text == ""
-        invalid = typed[col].isna().to_numpy() & ~empty
-        negative = np.zeros(len(raw), dtype=bool)
-        if col in NON_NEGATIVE:
-            negative = (typed[col] < 0).fillna(False).to_numpy(dtype=bool)
-        for pos in np.flatnonzero(empty):
-            reasons[pos].append(f"{col} is empty")
-        for pos in np.flatnonzero(invalid):
-            reasons[pos].append(f'{col} "{shorten(text[pos])}" is not {EXPECTED_TEXT[kind]}')
-        for pos in np.flatnonzero(negative):
-            reasons[pos].append(f'{col} "{shorten(text[pos])}" is negative')
-        ok_cell[col] = ~(empty | invalid | negative)
-    if SENIORITY_COLUMN in typed.columns and DAYS_COLUMN in ok_cell:
-        seniority = typed[SENIORITY_COLUMN]
-        usable = (seniority.notna() & (seniority >= 0)).fillna(False).to_numpy(dtype=bool)
-        both = ok_cell[DAYS_COLUMN] & usable
-        days = typed[DAYS_COLUMN]
-        later = np.zeros(len(raw), dtype=bool)
-        later[both] = (days[both] > seniority[both]).to_numpy(dtype=bool)
-        for pos in np.flatnonzero(later):
-            reasons[pos].append(f"{DAYS_COLUMN} {int(days.iat[pos])} is greater than "
-                                f"{SENIORITY_COLUMN} {int(seniority.iat[pos])}")
-    ids = typed[ID_COLUMN]
-    present = ids.notna().to_numpy()
-    has_id = np.flatnonzero(present)
-    # Only the parsed ids, straight to int64: Int64.to_numpy() with <NA> would go via float64
-    # and merge ids that differ beyond 2**53.
-    id_values = pd.Series(ids[present].to_numpy(dtype=np.int64))
-    repeat = id_values.duplicated(keep="first").to_numpy()
-    if repeat.any():
-        first = pd.Series(has_id).groupby(id_values.to_numpy()).transform("min").to_numpy()
-        for pos, first_pos in zip(has_id[repeat], first[repeat], strict=True):
-            reasons[pos].append(f"duplicate {ID_COLUMN} (first seen on line {line_of(first_pos)})")
-    return dict(reasons)
-
-
 def score_raw(raw: pd.DataFrame, model: dict[str, Any], algorithm: str | None = None,
               k: int | None = None, label: str = "the input",
               lines: Callable[[], np.ndarray | None] | None = None) -> ScoreResult:
@@ -357,140 +258,15 @@ def score_raw(raw: pd.DataFrame, model: dict[str, Any], algorithm: str | None = 
 # Files
 # --------------------------------------------------------------------------------------------
 
-def record_lines(text: str) -> np.ndarray | None:
-    """The 1-based line each non-blank CSV record of ``text`` starts on (header included).
-
-    None when Python's csv module cannot split the text (e.g. a cell over its size limit).
-    """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    starts: list[int] = []
-    previous = 0
-    try:
-        for fields in reader:
-            if fields:
-                starts.append(previous + 1)
-            previous = reader.line_num
-    except csv.Error:
-        return None
-    return np.asarray(starts, dtype=np.int64)
-
-
-def _payload_text(path: Path) -> str:
-    """The CSV text behind ``path`` (the one CSV of a zip); only called after read_raw_table."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            member = next(m for m in archive.infolist()
-                          if not m.is_dir() and not m.filename.startswith("__MACOSX/")
-                          and m.filename.lower().endswith(".csv"))
-            data = archive.read(member)
-    else:
-        data = path.read_bytes()
-    return data.decode("utf-8-sig")
-
-
 def score_file(path: str | Path, model: dict[str, Any], algorithm: str | None = None,
                k: int | None = None) -> ScoreResult:
-    """Read ``path`` (CSV or zipped CSV) with :func:`analysis.intake.reader.read_raw_table` and score it."""
+    """Read ``path`` (CSV or zipped CSV) with :func:`analysis.intake.reader.read_raw_table` and
+    score it."""
     path = Path(path)
     raw = read_raw_table(path)
 
     def lines() -> np.ndarray | None:
-        starts = record_lines(_payload_text(path))
+        starts = record_lines(read_payload(path)[0].decode("utf-8-sig"))
         return None if starts is None else starts[1:]
 
     return score_raw(raw, model, algorithm, k, label=display_path(path), lines=lines)
-
-
-def neutralise(cell: str) -> str:
-    """CSV-injection guard: prefix ``'`` to a cell a spreadsheet would run as a formula.
-
-    Cells starting with ``= + - @``, tab or CR are neutralised unless they are a plain number,
-    so that negative ids such as -1097895247965112460 stay numbers.
-    """
-    if cell.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
-
-
-#: Rows formatted and written per step (bounded memory on big inputs).
-WRITE_CHUNK = 100_000
-
-
-def _text_columns(frame: pd.DataFrame) -> list[list[str]]:
-    """Each column of ``frame`` as text: floats as ``repr`` (what pandas writes), the rest str."""
-    columns = []
-    for i in range(frame.shape[1]):
-        series = frame.iloc[:, i]
-        if pd.api.types.is_float_dtype(series.dtype):
-            columns.append([repr(v) for v in series.to_numpy(dtype=np.float64).tolist()])
-        else:
-            columns.append([str(v) for v in series.to_numpy(dtype=object).tolist()])
-    return columns
-
-
-def _write_csv_atomic(frame: pd.DataFrame, path: Path, guard: bool) -> None:
-    """Write ``frame`` as CSV next to ``path``, then rename it into place.
-
-    Lines end with CRLF (RFC 4180): with a bare LF terminator the csv writer would leave a
-    cell holding a lone CR unquoted, and readers would split the row there. ``guard``
-    neutralises formula-like cells (header included).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    clean = neutralise if guard else str
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\r\n")
-            writer.writerow([clean(str(c)) for c in frame.columns])
-            for start in range(0, len(frame), WRITE_CHUNK):
-                columns = _text_columns(frame.iloc[start:start + WRITE_CHUNK])
-                if guard:
-                    columns = [[neutralise(v) for v in col] for col in columns]
-                writer.writerows(zip(*columns, strict=True))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_outputs(result: ScoreResult, out: Path, rejects: Path | None = None) -> None:
-    """Write the scored rows to ``out`` and, when asked, the rejected rows to ``rejects``.
-
-    Each file is complete or absent: written to a temporary file, then renamed. Scored cells
-    are numbers, tiers and the model's algorithm name: nothing to neutralise there.
-    """
-    _write_csv_atomic(result.scored[SCORED_COLUMNS], Path(out), guard=False)
-    if rejects is not None:
-        _write_csv_atomic(result.rejected, Path(rejects), guard=True)
-
-
-def check_paths(input_path: Path, out: Path, rejects: Path | None) -> None:
-    """Refuse outputs that would overwrite the input or each other."""
-    def same(a: Path, b: Path) -> bool:
-        return a.resolve() == b.resolve()
-
-    if same(out, input_path) or (rejects is not None and same(rejects, input_path)):
-        raise InputError(f"Refusing to overwrite the input {display_path(input_path)}; "
-                         "choose another output path.")
-    if rejects is not None and same(out, rejects):
-        raise InputError("-o and --rejects name the same file; choose two paths.")
-
-
-def summary_lines(result: ScoreResult, show: int = 5, rejects_path: Path | None = None
-                  ) -> list[str]:
-    """The human summary: rows in, accepted, rejected, users per tier, a few reasons."""
-    lines = [
-        f"solution: {result.algorithm}, k = {result.k}",
-        f"rows in:  {result.rows_in:,}",
-        f"accepted: {len(result.scored):,}",
-        f"rejected: {len(result.rejected):,}",
-    ]
-    for tier, count in result.tier_counts().items():
-        lines.append(f"  {tier:<9} {count:,}")
-    if len(result.rejected):
-        lines.append("first rejected rows:")
-        for row in result.rejected.head(show).itertuples(index=False):
-            lines.append(f"  line {row[-2]}: {row[-1]}")
-        if rejects_path is None:
-            lines.append("(use --rejects PATH to save every rejected row with its reason)")
-    return lines

@@ -14,7 +14,11 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from analysis.report import charts as c
+from analysis.intake.schema import COLUMN_LABELS
+from analysis.report.charts.models import matrix_heatmap
+from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
+from analysis.report.charts.render import WIDTH, tier_badge
+from analysis.vocabulary import TIERS
 
 #: Colours of the PSI verdicts (Okabe-Ito: green, orange, vermillion).
 VERDICT_COLORS = {"stable": "#009E73", "moderate": "#E69F00", "major": "#D55E00"}
@@ -58,7 +62,7 @@ def _result(status: str) -> str:
 
 
 def _rows(n: int | None) -> str:
-    return "–" if n is None else c.fmt_int(n)
+    return "–" if n is None else fmt_int(n)
 
 
 def validation_table(changes: dict[str, Any]) -> pd.DataFrame:
@@ -87,9 +91,9 @@ def validation_counts(changes: dict[str, Any]) -> pd.DataFrame:
             ("failed_warning", "Warnings"), ("failed_critical", "Critical failures")]
     return pd.DataFrame({
         "": [label for _, label in keys] + ["Rows", "Status"],
-        "Previous": [c.fmt_int(v["previous_counts"].get(k, 0)) for k, _ in keys]
+        "Previous": [fmt_int(v["previous_counts"].get(k, 0)) for k, _ in keys]
         + [_rows(v.get("previous_rows")), str(v["previous_status"])],
-        "Now": [c.fmt_int(v["current_counts"].get(k, 0)) for k, _ in keys]
+        "Now": [fmt_int(v["current_counts"].get(k, 0)) for k, _ in keys]
         + [_rows(v.get("current_rows")), str(v["current_status"])],
     })
 
@@ -100,14 +104,14 @@ def drift_table(changes: dict[str, Any]) -> pd.DataFrame:
     for r in changes["drift"]["columns"]:
         p = r["ks_pvalue"]
         rows.append({
-            "Feature": c.COLUMN_LABELS.get(r["column"], r["column"]),
+            "Feature": COLUMN_LABELS.get(r["column"], r["column"]),
             "PSI": f"{r['psi']:.3f}",
             "Verdict": f'<span style="color:{VERDICT_COLORS[r["verdict"]]};font-weight:600">'
                        f"{r['verdict']}</span>",
             "KS D": f"{r['ks']:.3f}",
             "KS p-value": "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),
-            "Median before → now": f"{c.fmt_num(r['previous']['median'], 4)} → "
-                                   f"{c.fmt_num(r['current']['median'], 4)}",
+            "Median before → now": f"{fmt_num(r['previous']['median'], 4)} → "
+                                   f"{fmt_num(r['current']['median'], 4)}",
             "Mean before → now": f"{r['previous']['mean']:.2f} → {r['current']['mean']:.2f}",
         })
     return pd.DataFrame(rows)
@@ -116,7 +120,7 @@ def drift_table(changes: dict[str, Any]) -> pd.DataFrame:
 def psi_chart(changes: dict[str, Any]) -> tuple[Any, str]:
     """Horizontal bars: PSI per feature coloured by verdict, with the two threshold lines."""
     t = changes["thresholds"]
-    df = pd.DataFrame([{"feature": c.COLUMN_LABELS.get(r["column"], r["column"]),
+    df = pd.DataFrame([{"feature": COLUMN_LABELS.get(r["column"], r["column"]),
                         "psi": r["psi"], "verdict": r["verdict"], "ks": r["ks"]}
                        for r in changes["drift"]["columns"]])
     order = list(df.sort_values("psi", ascending=False)["feature"])
@@ -139,7 +143,7 @@ def psi_chart(changes: dict[str, Any]) -> tuple[Any, str]:
     lines = alt.Chart(rules).mark_rule(strokeDash=[4, 3], color="#333").encode(
         x=alt.X("x:Q", scale=scale))
     chart = (bars + lines).properties(
-        width=c.WIDTH - 200, height=max(120, 26 * len(df)),
+        width=WIDTH - 200, height=max(120, 26 * len(df)),
         title=alt.TitleParams("Feature drift since the previous snapshot",
                               subtitle=f"PSI per feature; dashed lines: moderate shift from "
                                        f"{t['psi_moderate']:g}, major above "
@@ -157,7 +161,7 @@ def bins_chart(changes: dict[str, Any], column: str | None = None) -> tuple[Any,
     drifted one)."""
     cols = changes["drift"]["columns"]
     row = next(r for r in cols if r["column"] == column) if column else cols[0]
-    label = c.COLUMN_LABELS.get(row["column"], row["column"])
+    label = COLUMN_LABELS.get(row["column"], row["column"])
     names, lower = [], None
     for b in row["bins"]:
         up = b["upper"]
@@ -181,14 +185,14 @@ def bins_chart(changes: dict[str, Any], column: str | None = None) -> tuple[Any,
                                         range=list(SNAPSHOT_COLORS.values()))),
         tooltip=[alt.Tooltip("bin:N", title="Bin"), alt.Tooltip("snapshot:N", title="Snapshot"),
                  alt.Tooltip("share:Q", title="Share of users", format=".2%")],
-    ).properties(width=c.WIDTH - 120, height=240, title=alt.TitleParams(
+    ).properties(width=WIDTH - 120, height=240, title=alt.TitleParams(
         f"{label}: where the users moved",
         subtitle=f"PSI {row['psi']:.3f} ({row['verdict']}), KS D {row['ks']:.3f}"))
     moved = max(row["bins"], key=lambda b: abs(b["current_share"] - b["previous_share"]))
     i = row["bins"].index(moved)
     desc = (f"Grouped bars of the share of users in {len(names)} bins of {label}, previous vs "
             f"current snapshot. The largest change is in bin {names[i]}: "
-            f"{c.fmt_pct(moved['previous_share'])} before, {c.fmt_pct(moved['current_share'])} "
+            f"{fmt_pct(moved['previous_share'])} before, {fmt_pct(moved['current_share'])} "
             f"now.")
     return chart, desc
 
@@ -200,11 +204,11 @@ def tier_table(rows: list[dict[str, Any]], level: float) -> pd.DataFrame:
     for r in rows:
         lo, hi = r["diff_pp_ci"]
         out.append({
-            "Tier": c.tier_badge(r["tier"]),
-            "Users before": c.fmt_int(r["previous_count"]),
-            "Users now": c.fmt_int(r["current_count"]),
-            "Share before": c.fmt_pct(r["previous_share"], 2),
-            "Share now": c.fmt_pct(r["current_share"], 2),
+            "Tier": tier_badge(r["tier"]),
+            "Users before": fmt_int(r["previous_count"]),
+            "Users now": fmt_int(r["current_count"]),
+            "Share before": fmt_pct(r["previous_share"], 2),
+            "Share now": fmt_pct(r["current_share"], 2),
             "Difference (pp)": f"{r['diff_pp']:+.2f}",
             f"{level:.0%} interval (pp)": f"{lo:+.2f} to {hi:+.2f}",
             "Beyond noise": "yes" if r["significant"] else "no",
@@ -246,13 +250,13 @@ def tier_shift_chart(rows: list[dict[str, Any]], level: float,
     errors = alt.Chart().mark_errorbar(ticks=True, color="#222").encode(
         x=x, y=alt.Y("lo:Q", title=y_title), y2="hi:Q")
     chart = alt.layer(errors, points, data=df).properties(width=120, height=200).facet(
-        column=alt.Column("tier:N", sort=list(c.TIERS), title=None,
+        column=alt.Column("tier:N", sort=list(TIERS), title=None,
                           header=alt.Header(labelFontSize=12, labelFontWeight="bold")),
     ).resolve_scale(y="independent").properties(title=alt.TitleParams(
         title, subtitle=f"Dots: share of users; bars: {level:.0%} bootstrap intervals; "
                         "each tier has its own scale"))
-    parts = "; ".join(f"{r['tier']} {c.fmt_pct(r['previous_share'])} before, "
-                      f"{c.fmt_pct(r['current_share'])} now ({r['diff_pp']:+.2f} points)"
+    parts = "; ".join(f"{r['tier']} {fmt_pct(r['previous_share'])} before, "
+                      f"{fmt_pct(r['current_share'])} now ({r['diff_pp']:+.2f} points)"
                       for r in rows)
     return chart, (f"Dot plot with {level:.0%} interval bars of the tier shares in the previous "
                    f"and the current snapshot, one panel per tier. {parts}.")
@@ -262,7 +266,7 @@ def agreement_heatmap(changes: dict[str, Any]) -> tuple[Any, str]:
     """Users by tier under the previous model (rows) and the refitted model (columns)."""
     m = changes["model"]
     tiers = m["confusion"]["tiers"]
-    return c.matrix_heatmap(m["confusion"]["counts"], tiers, tiers,
+    return matrix_heatmap(m["confusion"]["counts"], tiers, tiers,
                             "Tier under the previous model", "Tier under the refitted model",
                             "The new users under the previous and the refitted model",
                             "Counts of users; the diagonal is where both agree")

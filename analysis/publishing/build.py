@@ -1,0 +1,81 @@
+"""``c2c build`` and ``c2c render``: make a release and publish it, one build at a time.
+
+Both take the build lock, recover from killed builds, then fill a staging folder (artifacts,
+site, snapshot) and publish it with :func:`analysis.publishing.release.publish`. Any failure
+leaves the published release exactly as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from analysis import catalog
+from analysis.config import Settings
+from analysis.history.snapshots import write_snapshot
+from analysis.pipeline import run_pipeline, write_artifacts
+from analysis.publishing.faults import checkpoint
+from analysis.publishing.folders import staging_folder
+from analysis.publishing.lock import build_lock
+from analysis.publishing.release import Home, history, next_name, publish, recover
+from analysis.publishing.render import render_site
+
+#: Artifacts a site needs: everything the catalog lists.
+REQUIRED = tuple(a.name for a in catalog.ARTIFACTS)
+
+
+def _release(home: Home, settings: Settings, fill: Callable[[Path], dict[str, Any]],
+             log: Callable[[str], None]) -> Path:
+    """Stage a release (``fill`` writes its artifacts and returns the manifest), render its
+    site, add its snapshot, publish it; returns the published release folder."""
+    with staging_folder(home.releases / "release") as staging:
+        manifest = fill(staging / "artifacts")
+        checkpoint("artifacts written")
+        render_site(staging / "artifacts", staging / "site", settings.site,
+                    home.work / "site-build-error.log", log=log)
+        checkpoint("site rendered")
+        now = datetime.now(UTC)
+        sequence, name = next_name(home, manifest["input_sha256"], now)
+        write_snapshot(staging / "artifacts", staging / "snapshot", sequence, now)
+        return publish(home, staging, name, settings.history.keep)
+
+
+def build(data_path: Path, settings: Settings, home: Home, *, wait: bool = False,
+          console: Console | None = None, log: Callable[[str], None] = print) -> Path:
+    """Validate, segment, render and publish ``data_path`` as a new release."""
+    with build_lock(home.releases, wait):
+        for name in recover(home):
+            log(f"recovered: removed {name} left by an interrupted build")
+        started = time.perf_counter()
+        result = run_pipeline(Path(data_path), settings, history(home), console)
+        log(f"pipeline: {time.perf_counter() - started:.1f} s")
+        for sentence in result.documents["changes.json"]["summary"]:
+            log(f"what changed: {sentence}")
+        release = _release(home, settings, lambda dest: write_artifacts(dest, result), log)
+    log(f"published {release.name}: {home.site}/index.html")
+    return release
+
+
+def render(settings: Settings, home: Home, artifacts: Path | None = None, *,
+           wait: bool = False, log: Callable[[str], None] = print) -> Path:
+    """Publish a new release with the site rendered again from ``artifacts`` (default: the
+    published artifacts), after checking every file against its manifest."""
+    with build_lock(home.releases, wait):
+        for name in recover(home):
+            log(f"recovered: removed {name} left by an interrupted build")
+        source = Path(artifacts) if artifacts is not None else home.artifacts
+        catalog.verify(source.resolve(), REQUIRED)
+
+        def copy(dest: Path) -> dict[str, Any]:
+            shutil.copytree(source.resolve(), dest)
+            return catalog.verify(dest, REQUIRED)
+
+        release = _release(home, settings, copy, log)
+    log(f"published {release.name}: {home.site}/index.html")
+    return release

@@ -1,0 +1,1 @@
+"""Charts and tables of the site, one module per page (plus render and present)."""

@@ -1,0 +1,167 @@
+"""Tables of the Data & quality and Method pages."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.config import PROJECT_ROOT
+from analysis.report.charts.present import fmt_int, fmt_num, load_labels
+from analysis.report.charts.render import FEATURE_LABELS, table, tier_badge
+from analysis.vocabulary import TIERS
+
+
+def expectation_results(report: dict[str, Any]) -> pd.DataFrame:
+    """validation_report.json expectations as a table: result = pass / warning / fail.
+
+    Columns hold HTML (a coloured result); render with ``table(..., escape=False)``.
+    """
+    rows = []
+    for e in report["expectations"]:
+        result = "pass" if e["success"] else ("fail" if e["severity"] == "critical"
+                                              else "warning")
+        cols = e.get("columns", e.get("column"))
+        if isinstance(cols, (list, tuple)):
+            cols = ", ".join(cols)
+        count = e.get("unexpected_count")
+        pct = e.get("unexpected_percent")
+        examples = e.get("examples") or []
+        rows.append({
+            "Result": result,
+            "Expectation": html.escape(str(e.get("rule", e.get("id", "")))),
+            "Column(s)": html.escape(cols or "whole table"),
+            "Severity": e["severity"],
+            "Rows breaking it": "–" if count is None else
+            f"{fmt_int(count)} ({'<0.01' if 0 < (pct or 0) < 0.01 else f'{pct or 0:.2f}'}%)",
+            "Examples": html.escape(", ".join(str(x) for x in examples[:5])) or "–",
+        })
+    df = pd.DataFrame(rows)
+    order = {"fail": 0, "warning": 1, "pass": 2}
+    df = df.sort_values("Result", key=lambda r: r.map(order), kind="stable")
+    df["Result"] = df["Result"].map(lambda r: f'<span class="c2c-status-{r}">{r}</span>')
+    return df.reset_index(drop=True)
+
+
+def validation_tables(report: dict[str, Any]):
+    """Expectations not met (warnings, failures) as a table, then the passed ones folded away."""
+    from IPython.display import HTML
+
+    results = expectation_results(report)
+    passed = results["Result"].str.contains("c2c-status-pass")
+    not_met = results[~passed]
+    parts = []
+    if len(not_met):
+        parts.append(table(not_met, "Expectations not met (examples are identifierHash values)",
+                           escape=False).data)
+    else:
+        parts.append("<p>Every expectation was met.</p>")
+    parts.append(f'<details class="c2c-details"><summary>The {int(passed.sum())} expectations '
+                 f"that passed</summary>"
+                 + table(results[passed].drop(columns=["Examples"]),
+                         "Expectations met", escape=False).data + "</details>")
+    return HTML("\n".join(parts))
+
+
+def result_counts(report: dict[str, Any]) -> dict[str, int]:
+    """How many expectations passed, failed as warnings, failed as critical."""
+    out = {"pass": 0, "warning": 0, "fail": 0}
+    for e in report["expectations"]:
+        out["pass" if e["success"] else "fail" if e["severity"] == "critical" else "warning"] += 1
+    return out
+
+
+def data_dictionary(columns: dict[str, str], descriptions: dict[str, str],
+                    feats: dict[str, Any]) -> pd.DataFrame:
+    """One row per raw column: type, meaning, and its role in the clustering."""
+    used = {f["column"]: f["name"] for f in feats["used"]}
+    excluded = {e["column"]: e["reason"] for e in feats["excluded"]}
+    rows = []
+    for col, kind in columns.items():
+        if col in used:
+            name = html.escape(FEATURE_LABELS.get(used[col], used[col]))
+            role = f"<b>clustering feature</b> ({name})"
+        elif col in excluded:
+            role = "profiles only: " + html.escape(excluded[col])
+        else:
+            role = "–"
+        rows.append({"Column": f"<code>{html.escape(col)}</code>", "Type": kind,
+                     "Meaning": html.escape(descriptions.get(col, "")), "Role": role})
+    return pd.DataFrame(rows)
+
+
+def feature_table(feats: dict[str, Any], outliers: dict[str, int]) -> pd.DataFrame:
+    """Features used: source column, default removed, cap (raw units), users above cap, reason."""
+    rows = []
+    for f in feats["used"]:
+        cap_raw = math.expm1(float(f["cap"])) + float(f["offset"])
+        rows.append({
+            "Feature": FEATURE_LABELS.get(f["name"], f["name"]),
+            "Column": f["column"],
+            "Default removed": fmt_int(f["offset"]) if f["offset"] else "–",
+            "Cap (raw units)": fmt_num(cap_raw, 4),
+            "Users above cap": fmt_int(outliers[f["name"]]) if f["name"] in outliers else "–",
+            "Inverted": "yes" if f["invert"] else "no",
+            "Why": f.get("reason", ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def downloads_table():
+    """Table of the per-tier CSV files the build wrote into ``_static/downloads/``."""
+    from IPython.display import HTML
+
+    generated = Path(os.environ.get("C2C_SITE_GENERATED", PROJECT_ROOT / "site" / "_build" /
+                                    "generated"))
+    labels = load_labels(["tier"])
+    rows = []
+    for tier in TIERS:
+        path = generated / "downloads" / f"tier-{tier}.csv"
+        size = path.stat().st_size if path.exists() else None
+        users = int((labels["tier"] == tier).sum())
+        href = f"_static/downloads/tier-{tier}.csv"
+        rows.append(
+            f"<tr><td>{tier_badge(tier)}</td><td>{fmt_int(users)}</td>"
+            f"<td>{'–' if size is None else f'{size / 1024:,.0f} KiB'}</td>"
+            f'<td><a href="{href}" download>tier-{tier}.csv</a></td></tr>')
+    return HTML('<div class="c2c-table-wrap"><table class="c2c-table table">'
+                "<caption>Users per tier, one CSV file each (identifierHash, tier)</caption>"
+                "<thead><tr><th>Tier</th><th>Users</th><th>Size</th><th>File</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def to_toml(config: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for the recorded configuration (tables, scalars, lists)."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in config.items() if not isinstance(v, dict)]
+    out = []
+    if lines:
+        out.append((f"[{prefix}]\n" if prefix else "") + "\n".join(lines))
+    for k, v in config.items():
+        if isinstance(v, dict):
+            out.append(to_toml(v, f"{prefix}.{k}" if prefix else k))
+    return "\n\n".join(o for o in out if o)
+
+
+def config_block(config: dict[str, Any]):
+    """The configuration as a TOML code block."""
+    from IPython.display import HTML
+
+    return HTML(f'<div class="highlight"><pre class="c2c-config">'
+                f"{html.escape(to_toml(config))}</pre></div>")

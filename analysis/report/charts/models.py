@@ -1,0 +1,334 @@
+"""Charts and tables of the K-Means, Hierarchical and Comparison pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
+from analysis.report.charts.render import (
+    _SHORT,
+    ALGORITHM_COLORS,
+    HEATMAP_SCHEME,
+    WIDTH,
+    _algo_label_expr,
+    _decades,
+    _title,
+    algorithm_scale,
+    tier_scale,
+)
+from analysis.vocabulary import ALGORITHM_NAMES, TIERS
+
+
+def elbow_chart(metrics: dict[str, Any], algorithm: str = "kmeans") -> tuple[Any, str]:
+    """Within-cluster sum of squares over k with the knee marked."""
+    df = pd.DataFrame([r for r in metrics["rows"] if r["algorithm"] == algorithm])
+    knee = metrics["knee"]
+    line = alt.Chart(df).mark_line(point=True, color=ALGORITHM_COLORS[algorithm]).encode(
+        x=alt.X("k:O", title="Number of clusters k"),
+        y=alt.Y("inertia:Q", title="Within-cluster sum of squares (scaled units²)",
+                axis=alt.Axis(format="~s")),
+        tooltip=[alt.Tooltip("k:O", title="k"),
+                 alt.Tooltip("inertia:Q", title="Inertia", format=",.1f")])
+    rule = alt.Chart(pd.DataFrame({"k": [knee["k"]], "label": [f"knee: k = {knee['k']}"]}))
+    chart = (line + rule.mark_rule(color="#D55E00", strokeDash=[5, 4]).encode(
+        x="k:O", tooltip=[alt.Tooltip("label:N", title="Knee")])
+        + rule.mark_text(color="#D55E00", align="left", dx=4, dy=-90).encode(
+            x="k:O", text="label:N")).properties(
+        width=WIDTH - 100, height=260, title=_title(
+            "Elbow: how much each extra cluster reduces the spread",
+            f"Knee found by the {knee['method']} method"))
+    first, last = df.iloc[0], df.iloc[-1]
+    return chart, (f"Line chart of within-cluster sum of squares for k = {int(first.k)} to "
+                   f"{int(last.k)}: it falls from {first.inertia:,.0f} to {last.inertia:,.0f}. "
+                   f"The knee is at k = {knee['k']}.")
+
+
+METRIC_INFO = {
+    "silhouette": ("Silhouette (−1…1, higher is better)", ".3f"),
+    "calinski_harabasz": ("Calinski–Harabasz (higher is better)", ",.0f"),
+    "davies_bouldin": ("Davies–Bouldin (lower is better)", ".3f"),
+}
+
+
+def metrics_over_k(metrics: dict[str, Any], algorithms: tuple[str, ...] = ("kmeans",),
+                   title: str = "Cluster quality over k") -> tuple[Any, str]:
+    """Silhouette, CH and DB over k (one panel each); degenerate solutions drawn hollow."""
+    df = pd.DataFrame([r for r in metrics["rows"] if r["algorithm"] in algorithms])
+    df["status"] = np.where(df["degenerate"], "degenerate (tiny cluster)", "usable")
+    df["reason"] = df["degenerate_reason"].fillna("–")
+    panels = []
+    for metric, (label, fmt) in METRIC_INFO.items():
+        base = alt.Chart(df).encode(
+            x=alt.X("k:O", title="Number of clusters k"),
+            y=alt.Y(f"{metric}:Q", title=label, scale=alt.Scale(zero=False)),
+            color=alt.Color("algorithm:N", scale=algorithm_scale(), title="Algorithm",
+                            legend=alt.Legend(labelExpr=_algo_label_expr())
+                            if len(algorithms) > 1 else None),
+        )
+        panels.append((base.mark_line() + base.mark_point(size=60, filled=True).encode(
+            shape=alt.Shape("status:N", title="Solution",
+                            scale=alt.Scale(domain=["usable", "degenerate (tiny cluster)"],
+                                            range=["circle", "cross"])),
+            tooltip=[alt.Tooltip("algorithm:N", title="Algorithm"),
+                     alt.Tooltip("k:O", title="k"),
+                     alt.Tooltip(f"{metric}:Q", title=label, format=fmt),
+                     alt.Tooltip("min_share:Q", title="Smallest cluster", format=".2%"),
+                     alt.Tooltip("reason:N", title="Degenerate because")]))
+                      .properties(width=190, height=200))
+    chart = alt.hconcat(*panels).resolve_scale(y="independent").properties(title=_title(
+        title, "Crosses mark degenerate solutions (a cluster below the minimum share)"))
+    parts = []
+    for algo in algorithms:
+        sub = df[df.algorithm == algo]
+        best = sub.loc[sub.silhouette.idxmax()]
+        parts.append(f"{ALGORITHM_NAMES[algo]}: best silhouette {best.silhouette:.3f} at "
+                     f"k = {int(best.k)}, {int(sub.degenerate.sum())} degenerate solutions")
+    return chart, "Three line charts of silhouette, Calinski-Harabasz and Davies-Bouldin over k. " \
+        + "; ".join(parts) + "."
+
+
+def sizes_by_k(profiles: dict[str, Any], algorithm: str) -> tuple[Any, str]:
+    """Stacked bars per k: cluster shares, coloured by the tier each cluster maps to."""
+    df = pd.DataFrame([c for c in profiles["clusters"] if c["algorithm"] == algorithm])
+    df = df[["k", "cluster", "tier", "size", "share", "activity_score"]].copy()
+    df["tier_order"] = df["tier"].map({t: i for i, t in enumerate(TIERS)})
+    chart = alt.Chart(df).mark_bar(stroke="white", strokeWidth=0.8).encode(
+        x=alt.X("k:O", title="Number of clusters k"),
+        y=alt.Y("share:Q", title="Share of users (%)", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("tier:N", scale=tier_scale(), sort=list(TIERS), title="Tier"),
+        order=alt.Order("activity_score:Q"),
+        tooltip=[alt.Tooltip("k:O", title="k"), alt.Tooltip("cluster:N", title="Cluster"),
+                 alt.Tooltip("tier:N", title="Tier"),
+                 alt.Tooltip("size:Q", title="Users", format=","),
+                 alt.Tooltip("share:Q", title="Share", format=".1%"),
+                 alt.Tooltip("activity_score:Q", title="Activity score", format=".3f")],
+    ).properties(width=WIDTH - 140, height=260, title=_title(
+        f"Cluster sizes for each k, {ALGORITHM_NAMES[algorithm]}",
+        "One bar segment per cluster, coloured by the tier it is mapped to"))
+    smallest = df.loc[df["share"].idxmin()]
+    return chart, (f"Stacked bars of cluster shares for each k of {ALGORITHM_NAMES[algorithm]}. "
+                   f"The smallest cluster anywhere has {fmt_pct(smallest.share, 2)} of users "
+                   f"(k = {int(smallest.k)}).")
+
+
+def _n_leaves(dendro: dict[str, Any]) -> int:
+    return int(dendro.get("n_leaves_users", dendro.get("n_leaves", 0)))
+
+
+def metrics_table(metrics: dict[str, Any], algorithm: str) -> pd.DataFrame:
+    """One row per k: silhouette, CH, DB, smallest cluster, stability, degenerate."""
+    rows = []
+    for r in metrics["rows"]:
+        if r["algorithm"] != algorithm:
+            continue
+        rows.append({
+            "k": r["k"], "Silhouette": fmt_num(r["silhouette"]),
+            "Calinski–Harabasz": fmt_int(r["calinski_harabasz"]),
+            "Davies–Bouldin": fmt_num(r["davies_bouldin"]),
+            "Smallest cluster": fmt_pct(r["min_share"], 2),
+            "Stability (mean / min)": f"{fmt_num(r.get('stability_mean'))} / "
+                                      f"{fmt_num(r.get('stability_min'))}",
+            "Eligible": "no: " + str(r.get("degenerate_reason") or "degenerate")
+            if r["degenerate"] else "yes",
+        })
+    return pd.DataFrame(rows)
+
+
+def dendrogram_layout(dendro: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plot-ready links (x, x2, y, y2) and truncated leaves (x, users) of the top merges.
+
+    Uses the scipy layout in ``segments`` (icoord/dcoord: one U per merge, leaves at x = 5, 15,
+    ...) and ``leaf_users`` (users below each leaf, left to right) when the artifact has them;
+    otherwise
+    lays out ``merges`` (scipy ids: below ``n_leaves`` a user, ``n_leaves + i`` the i-th merge).
+    """
+    if dendro.get("segments"):
+        links = []
+        for seg in dendro["segments"]:
+            xs, ys = seg["x"], seg["y"]
+            top = float(max(ys))
+            for i in range(3):
+                links.append({"x": xs[i], "x2": xs[i + 1], "y": ys[i], "y2": ys[i + 1],
+                              "height": top})
+        if dendro.get("leaf_users") is not None:
+            users = [int(u) for u in dendro["leaf_users"]]
+        elif dendro.get("leaf_labels") is not None:  # scipy "(123)" labels
+            users = [int(re.sub(r"[^0-9]", "", lab) or 1) for lab in dendro["leaf_labels"]]
+        else:
+            n = int(round(max(max(seg["x"]) for seg in dendro["segments"]) / 10 + 0.5))
+            users = [-1] * n
+        leaves = pd.DataFrame({"x": [5.0 + 10.0 * i for i in range(len(users))],
+                               "users": users})
+        return pd.DataFrame(links), leaves
+    merges = {int(m["id"]): m for m in dendro["merges"]}
+    n_leaves = _n_leaves(dendro)
+    root = max(merges, key=lambda i: merges[i]["height"])
+    pos: dict[int, float] = {}
+    leaves: list[dict[str, Any]] = []
+
+    def walk(node: int, users: int | None) -> float:
+        if node in merges:
+            m = merges[node]
+            left, right = int(m["left"]), int(m["right"])
+            known = {c: (int(merges[c]["size"]) if c in merges else 1 if c < n_leaves else None)
+                     for c in (left, right)}
+            for c, other in ((left, right), (right, left)):
+                if known[c] is None and known[other] is not None:
+                    known[c] = int(m["size"]) - known[other]
+            pos[node] = (walk(left, known[left]) + walk(right, known[right])) / 2
+            return pos[node]
+        pos[node] = 10.0 * len(leaves) + 5.0
+        leaves.append({"x": pos[node], "users": users if users is not None else -1})
+        return pos[node]
+
+    walk(root, None)
+    height = {i: float(m["height"]) for i, m in merges.items()}
+    links = []
+    for i, m in merges.items():
+        left, right, h = int(m["left"]), int(m["right"]), height[i]
+        for child in (left, right):
+            links.append({"x": pos[child], "x2": pos[child], "y": height.get(child, 0.0),
+                          "y2": h, "height": h})
+        links.append({"x": pos[left], "x2": pos[right], "y": h, "y2": h, "height": h})
+    return pd.DataFrame(links), pd.DataFrame(leaves)
+
+
+def dendrogram_chart(dendro: dict[str, Any], k_default: int) -> tuple[Any, str]:
+    """Dendrogram of the top merges, with a k selector that draws the cut for that k."""
+    links, leaves = dendrogram_layout(dendro)
+    cuts = pd.DataFrame([{"k": int(k), "h": float(h)} for k, h in dendro["cut_heights"].items()])
+    ks = sorted(cuts["k"].tolist())
+    k_param = alt.param(name="cut_k", value=int(k_default), bind=alt.binding_select(
+        options=ks, name="Cut the tree into k clusters: "))
+    top = float(links[["y", "y2"]].max().max())
+    n_users = _n_leaves(dendro)
+    y_scale = alt.Scale(type="sqrt", domain=[0, top * 1.02])
+    link_layer = alt.Chart(links).mark_rule(color="#555555", strokeWidth=1.2).encode(
+        x=alt.X("x:Q", title=f"Subtrees below the top merges ({len(leaves)} shown)",
+                axis=alt.Axis(labels=False, ticks=False, grid=False),
+                scale=alt.Scale(domain=[0, 10.0 * len(leaves)], nice=False)),
+        x2="x2:Q",
+        y=alt.Y("y:Q", title="Merge height (Ward distance, scaled features)", scale=y_scale),
+        y2="y2:Q",
+        tooltip=[alt.Tooltip("height:Q", title="Merge height", format=",.3f")])
+    leaf_layer = alt.Chart(leaves).mark_point(shape="triangle-up", filled=True, size=40,
+                                              color="#0072B2").encode(
+        x="x:Q", y=alt.datum(0),
+        tooltip=[alt.Tooltip("users:Q", title="Users in this subtree", format=",")])
+    cut = alt.Chart(cuts).transform_filter("datum.k == cut_k")
+    cut_rule = cut.mark_rule(color="#D55E00", strokeDash=[6, 4], strokeWidth=2).encode(
+        y=alt.Y("h:Q", scale=y_scale),
+        tooltip=[alt.Tooltip("k:O", title="k"),
+                 alt.Tooltip("h:Q", title="Cut height", format=",.3f")])
+    cut_text = cut.transform_calculate(label="'cut into k = ' + datum.k + ' clusters'").mark_text(
+        color="#D55E00", align="right", dy=-7, fontWeight="bold").encode(
+        y=alt.Y("h:Q", scale=y_scale), x=alt.value(WIDTH - 70), text="label:N")
+    chart = alt.layer(link_layer, leaf_layer, cut_rule, cut_text).add_params(k_param).properties(
+        width=WIDTH - 60, height=360, title=_title(
+            "Ward dendrogram: the top merges of the tree",
+            "Square-root height axis; triangles are subtrees (hover for their users); "
+            "the dashed line cuts the tree into k clusters"))
+    cut_at = float(cuts.set_index("k").h[int(k_default)])
+    desc = (f"Dendrogram of the top {len(dendro['merges'])} merges of the Ward tree built on "
+            f"{fmt_int(n_users)} users, ending in {len(leaves)} subtrees; the highest merge is at "
+            f"{top:,.3f}. A selector draws the cut height for k = {ks[0]} to {ks[-1]}; the cut "
+            f"for k = {k_default} is at {cut_at:,.3f}.")
+    return chart, desc
+
+
+def comparison_metrics(metrics: dict[str, Any]) -> tuple[Any, str]:
+    """Silhouette, CH and DB over k for both algorithms side by side."""
+    return metrics_over_k(metrics, ("kmeans", "ward"),
+                          "K-Means and Ward side by side: cluster quality over k")
+
+
+def agreement_chart(agreement: dict[str, Any]) -> tuple[Any, str]:
+    """ARI and NMI between K-Means and Ward for every k."""
+    df = pd.DataFrame(agreement["per_k"]).melt(id_vars="k", value_vars=["ari", "nmi"],
+                                               var_name="measure", value_name="value")
+    df["measure"] = df["measure"].map({"ari": "Adjusted Rand index", "nmi": "Normalised MI"})
+    chart = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("k:O", title="Number of clusters k"),
+        y=alt.Y("value:Q", title="Agreement (0 = chance, 1 = identical)",
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("measure:N", scale=alt.Scale(range=["#0072B2", "#D55E00"]),
+                        title="Measure"),
+        strokeDash=alt.StrokeDash("measure:N", title="Measure"),
+        tooltip=[alt.Tooltip("k:O", title="k"), alt.Tooltip("measure:N", title="Measure"),
+                 alt.Tooltip("value:Q", title="Value", format=".3f")],
+    ).properties(width=WIDTH - 160, height=240, title=_title(
+        "How much K-Means and Ward agree, for each k"))
+    per = pd.DataFrame(agreement["per_k"])
+    best = per.loc[per["ari"].idxmax()]
+    return chart, (f"Line chart of ARI and NMI between K-Means and Ward for k = {int(per.k.min())} "
+                   f"to {int(per.k.max())}; ARI is highest at k = {int(best.k)} "
+                   f"({best.ari:.3f}).")
+
+
+def matrix_heatmap(counts: list[list[int]], rows: list[str], cols: list[str], row_title: str,
+                   col_title: str, title: str, subtitle: str | None = None) -> tuple[Any, str]:
+    """Heatmap of a contingency / confusion matrix with counts printed (log colour)."""
+    m = np.asarray(counts, dtype=float)
+    total = m.sum()
+    df = pd.DataFrame([{"r": rows[i], "c": cols[j], "n": int(m[i, j]),
+                        "share": m[i, j] / total if total else 0.0}
+                       for i in range(m.shape[0]) for j in range(m.shape[1])])
+    base = alt.Chart(df).encode(x=alt.X("c:N", sort=cols, title=col_title,
+                                        axis=alt.Axis(labelAngle=0)),
+                                y=alt.Y("r:N", sort=rows, title=row_title))
+    chart = (base.mark_rect().encode(
+        color=alt.Color("n:Q", scale=alt.Scale(type="symlog", scheme=HEATMAP_SCHEME),
+                        title="Users (count, log colour scale)",
+                        legend=alt.Legend(values=_decades(m.max()), labelExpr=_SHORT)),
+        tooltip=[alt.Tooltip("r:N", title=row_title), alt.Tooltip("c:N", title=col_title),
+                 alt.Tooltip("n:Q", title="Users", format=","),
+                 alt.Tooltip("share:Q", title="Share of all", format=".1%")])
+        + base.mark_text(fontSize=11).encode(
+            text=alt.Text("n:Q", format=","),
+            color=alt.condition(f"datum.n > {float(m.max()) / 8}", alt.value("black"),
+                                alt.value("white")))
+    ).properties(width=min(WIDTH - 160, 90 * len(cols)), height=36 * len(rows) + 10,
+                 title=_title(title, subtitle))
+    diag = float(np.trace(m)) / total if m.shape[0] == m.shape[1] and total else None
+    i, j = np.unravel_index(np.argmax(m), m.shape)
+    desc = (f"Heatmap of user counts, {row_title} (rows) by {col_title} (columns). The largest "
+            f"cell is {rows[i]} × {cols[j]} with {fmt_int(m[i, j])} users")
+    if diag is not None:
+        desc += f"; {fmt_pct(diag)} of users are on the diagonal"
+    return chart, desc + "."
+
+
+def stability_chart(stability: dict[str, Any], min_stability: float) -> tuple[Any, str]:
+    """Per-cluster bootstrap Jaccard for every solution, threshold marked."""
+    rows = []
+    for r in stability["rows"]:
+        for c, j in enumerate(r["per_cluster_jaccard"]):
+            rows.append({"algorithm": r["algorithm"], "k": r["k"], "cluster": c, "jaccard": j})
+    df = pd.DataFrame(rows)
+    points = alt.Chart(df).mark_point(filled=True, size=45, opacity=0.8).encode(
+        x=alt.X("k:O", title="Number of clusters k"),
+        y=alt.Y("jaccard:Q", title="Bootstrap Jaccard of a cluster (0-1)",
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("algorithm:N", scale=algorithm_scale(), title="Algorithm",
+                        legend=alt.Legend(labelExpr=_algo_label_expr())),
+        xOffset=alt.XOffset("algorithm:N"),
+        tooltip=[alt.Tooltip("algorithm:N", title="Algorithm"), alt.Tooltip("k:O", title="k"),
+                 alt.Tooltip("cluster:N", title="Cluster"),
+                 alt.Tooltip("jaccard:Q", title="Jaccard", format=".3f")])
+    rule = alt.Chart(pd.DataFrame({"t": [min_stability]})).mark_rule(
+        color="#D55E00", strokeDash=[5, 4]).encode(
+        y="t:Q", tooltip=[alt.Tooltip("t:Q", title="Minimum stability", format=".2f")])
+    chart = (points + rule).properties(width=WIDTH - 140, height=260, title=_title(
+        "Stability: how often each cluster reappears when users are resampled",
+        f"{stability['resamples']} resamples ({stability['method']}); dashed line = the "
+        f"minimum required ({min_stability:.2f})"))
+    below = int((df["jaccard"] < min_stability).sum())
+    return chart, (f"Dot chart of the bootstrap Jaccard of every cluster of every solution "
+                   f"({len(df)} clusters); {below} fall below the minimum of "
+                   f"{min_stability:.2f}.")

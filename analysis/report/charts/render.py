@@ -1,0 +1,181 @@
+"""How a chart or table reaches a page: offline Vega rendering, tables, cards, the shared scales."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from analysis.vocabulary import TIERS
+
+#: Okabe-Ito colours (colour-blind safe); tiers keep the same colour on every chart.
+TIER_COLORS = {"inactive": "#999999", "moderate": "#E69F00", "active": "#0072B2"}
+
+
+ALGORITHM_COLORS = {"kmeans": "#009E73", "ward": "#CC79A7"}
+
+
+
+
+#: Continuous scheme for heatmaps (perceptually uniform and colour-blind safe).
+HEATMAP_SCHEME = "viridis"
+
+
+DIVERGING_SCHEME = "blueorange"
+
+
+FEATURE_LABELS = {
+    "followers_excess": "Followers beyond default",
+    "follows_excess": "Follows beyond default",
+    "products_liked": "Products liked",
+    "products_listed": "Products listed",
+    "products_sold": "Products sold",
+    "products_wished": "Products wished",
+    "products_bought": "Products bought",
+    "login_recency": "Login recency",
+}
+
+
+WIDTH = 640
+
+
+BASE_CONFIG: dict[str, Any] = {
+    "background": "#ffffff",
+    "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    "view": {"stroke": None},
+    "title": {"anchor": "start", "fontSize": 15, "subtitleFontSize": 12, "subtitleColor": "#555"},
+    "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6"},
+    "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "top"},
+}
+
+
+_counter = itertools.count(1)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def chart_html(chart: alt.TopLevelMixin | dict[str, Any], description: str) -> str:
+    """The HTML of one chart: a ``.c2c-chart`` div, its spec, and a hidden description.
+
+    The spec is inlined (no data URL) and drawn by ``vegaEmbed`` from the vendored bundle
+    (``_static/vega-bundle.js``) as SVG; nothing is loaded from outside the site.
+    """
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    spec = _merge({"config": BASE_CONFIG}, spec)
+    spec.setdefault("description", description)  # Vega uses it as the SVG's aria-label
+    title = spec.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    if isinstance(title, list):
+        title = " ".join(title)
+    if not title:
+        raise ValueError("every chart needs a title")
+    if not description:
+        raise ValueError(f"chart {title!r} needs a text description")
+    uid = f"c2c-chart-{next(_counter)}"
+    payload = json.dumps(spec, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    label = html.escape(str(title), quote=True)
+    desc = html.escape(description)
+    return (
+        f'<figure class="c2c-figure">\n'
+        f'<div id="{uid}" class="c2c-chart" role="img" aria-label="{label}" '
+        f'aria-describedby="{uid}-desc"></div>\n'
+        f'<figcaption id="{uid}-desc" class="c2c-sr-only">{desc}</figcaption>\n'
+        f"<script>(function () {{\n"
+        f'  var el = document.getElementById("{uid}");\n'
+        f"  var spec = {payload};\n"
+        f'  if (typeof vegaEmbed !== "function") {{\n'
+        f'    el.textContent = "Charts need the bundled Vega script (_static/vega-bundle.js).";\n'
+        f'    console.error("vegaEmbed missing for {uid}"); return;\n'
+        f"  }}\n"
+        f'  vegaEmbed(el, spec, {{actions: false, renderer: "svg"}}).catch(function (err) {{\n'
+        f'    el.textContent = "This chart could not be drawn: " + err;\n'
+        f"    console.error(err);\n"
+        f"  }});\n"
+        f"}})();</script>\n"
+        f"</figure>"
+    )
+
+
+def show(chart: alt.TopLevelMixin | dict[str, Any], description: str):
+    """Display one chart in a page (an IPython HTML object that MyST-NB writes verbatim)."""
+    from IPython.display import HTML
+
+    return HTML(chart_html(chart, description))
+
+
+def table(df: pd.DataFrame, caption: str = "", *, index: bool = False,
+          formats: dict[str, Any] | None = None, escape: bool = True):
+    """A plain HTML table (pandas ``to_html``) with the site's table style and a caption."""
+    from IPython.display import HTML
+
+    frame = df.copy()
+    for col, fmt in (formats or {}).items():
+        frame[col] = frame[col].map(fmt)
+    body = frame.to_html(index=index, escape=escape, border=0, na_rep="–",
+                         classes=["c2c-table", "table"])
+    if caption:
+        body = body.replace(">\n  <thead>", f">\n  <caption>{html.escape(caption)}</caption>"
+                                            f"\n  <thead>", 1)
+    return HTML(f'<div class="c2c-table-wrap">{body}</div>')
+
+
+def kpi_cards(cards: list[tuple[str, str, str]]):
+    """A row of headline numbers: (value, label, tier or "") per card."""
+    from IPython.display import HTML
+
+    items = "".join(
+        f'<div class="c2c-kpi{" c2c-kpi-" + html.escape(t) if t else ""}">'
+        f'<div class="c2c-kpi-value">{html.escape(v)}</div>'
+        f'<div class="c2c-kpi-label">{html.escape(label)}</div></div>'
+        for v, label, t in cards)
+    return HTML(f'<div class="c2c-kpis">{items}</div>')
+
+
+def tier_badge(tier: str) -> str:
+    """HTML badge of a tier name in its colour (for tables)."""
+    return f'<span class="c2c-tier c2c-tier-{html.escape(tier)}">{html.escape(tier)}</span>'
+
+
+def tier_scale() -> alt.Scale:
+    """The fixed tier -> colour scale (same on every chart)."""
+    return alt.Scale(domain=list(TIERS), range=[TIER_COLORS[t] for t in TIERS])
+
+
+def algorithm_scale() -> alt.Scale:
+    return alt.Scale(domain=list(ALGORITHM_COLORS),
+                     range=list(ALGORITHM_COLORS.values()))
+
+
+def _algo_label_expr() -> str:
+    return "datum.label == 'kmeans' ? 'K-Means' : 'Ward'"
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
+    return alt.TitleParams(text=text, subtitle=subtitle or alt.Undefined)
+
+
+#: Vega expression: 950 -> "950", 12000 -> "12k", 3000000 -> "3M" (axis labels).
+_SHORT = ("datum.value >= 1e6 ? format(datum.value / 1e6, '~g') + 'M' : "
+          "datum.value >= 1e3 ? format(datum.value / 1e3, '~g') + 'k' : "
+          "format(datum.value, '~g')")
+
+
+def _decades(top: float) -> list[int]:
+    """Axis ticks 0, 1, 10, 100, ... up to ``top`` (for log-like axes)."""
+    ticks = [0, 1]
+    while ticks[-1] * 10 <= max(float(top), 1.0) * 1.0001:
+        ticks.append(ticks[-1] * 10)
+    return ticks
