@@ -114,13 +114,15 @@ def score_command(input_path: Path, out: Path, rejects: Path | None, model_path:
     their reasons; exit 1 when any row was rejected, 2 when the input or model is unusable.
     """
     from analysis.errors import clip_list
+    from analysis.intake.reader import InputLimits
     from analysis.scoring import output, score
 
     settings = _settings()
     output.check_paths(input_path, out, rejects)
     model = score.load_model(model_path or _home(settings).root / settings.scoring.model)
     solution = score.pick_solution(model, algorithm, k)
-    result = score.score_file(input_path, model, solution["algorithm"], solution["k"])
+    result = score.score_file(input_path, model, solution["algorithm"], solution["k"],
+                              limits=InputLimits.of(settings.validation))
     if result.extra_columns:
         click.echo(f"warning: ignoring column(s) not in the schema: "
                    f"{clip_list(result.extra_columns)}", err=True)
@@ -146,7 +148,7 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
     from analysis.catalog import json_bytes
     from analysis.errors import InputError
     from analysis.intake.files import display_path, file_sha256
-    from analysis.intake.reader import read_raw_table
+    from analysis.intake.reader import InputLimits, read_raw_table
     from analysis.publishing.folders import write_bytes_atomic
     from validation.runner import format_summary, validate_users
 
@@ -157,7 +159,7 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
             raise InputError(f"Cannot read {display_path(data_path)}: the file does not exist; "
                              "run `c2c fetch-data` or pass --data.")
     with Console(stderr=True).status(f"validating {display_path(data_path)} ..."):
-        raw = read_raw_table(data_path)
+        raw = read_raw_table(data_path, InputLimits.of(settings.validation))
         report = validate_users(raw, data_path.name, settings.validation,
                                 sha256=file_sha256(data_path))
     target = report_path or _home(settings).work / "validation_report.json"

@@ -54,7 +54,10 @@ class ValidationConfig(Section):
     min_rows: PositiveInt
     max_rows: PositiveInt
     examples: Annotated[int, Field(ge=1, le=100)]
-    report: str
+    max_input_bytes: Annotated[int, Field(ge=1024)]
+    max_unzip_ratio: Annotated[float, Field(ge=1.0)]
+    max_count: PositiveInt
+    max_days: PositiveInt
     days_per_month: PositiveInt
     days_per_year: PositiveInt
     seniority_tolerance: Annotated[float, Field(ge=0.0, le=1.0)]

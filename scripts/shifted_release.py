@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.intake.reader import read_raw_table
+from analysis.config import load_config
+from analysis.intake.reader import InputLimits, read_raw_table
 
 
 def main() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60, help="days added to daysSinceLastLogin")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
-    raw = read_raw_table(args.source)
+    raw = read_raw_table(args.source, InputLimits.of(load_config().validation))
     release = raw.sample(frac=args.frac, random_state=args.seed).sort_index()
     days = release["daysSinceLastLogin"].astype(int) + args.days
     release["daysSinceLastLogin"] = np.minimum(days, release["seniority"].astype(int)).astype(str)

@@ -36,6 +36,7 @@ from analysis.intake.reader import load_users, read_raw_table
 from analysis.intake.schema import COLUMNS
 from analysis.pipeline import segment
 from tests.clirun import run_cli
+from tests.limits import LIMITS
 from tests.synthetic import make_users, to_csv_text, write_csv
 from validation.columns import normalise, suggest_renames
 from validation.runner import format_summary, validate_users
@@ -217,7 +218,7 @@ def synthetic_pair(tmp_path_factory, fast_config):
 
 def test_compare_synthetic_releases(synthetic_pair):
     folder, snap_a, b = synthetic_pair
-    users = load_users(b)
+    users = load_users(b, LIMITS)
     doc = json.loads((folder / "B" / "changes.json").read_text())
     assert doc["previous"]["input_sha256"] == snap_a["meta"]["input_sha256"]
     assert doc["previous"]["input_sha256"] != doc["current"]["input_sha256"]
@@ -319,7 +320,7 @@ def test_segment_refuses_a_drifted_schema_with_exit_1(tmp_path, fast_config):
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_real_release_with_shifted_recency(real_data, real_artifacts, tmp_path, fast_config):
-    raw = read_raw_table(real_data)
+    raw = read_raw_table(real_data, LIMITS)
     b = raw.sample(frac=0.7, random_state=2024).sort_index()
     days = b["daysSinceLastLogin"].astype(int) + 60
     b["daysSinceLastLogin"] = np.minimum(days, b["seniority"].astype(int)).astype(str)

@@ -18,7 +18,9 @@ import pytest
 from analysis.config import PROJECT_ROOT, load_config
 from analysis.intake.reader import read_raw_table
 from tests.clirun import run_cli
+from tests.limits import LIMITS
 from tests.synthetic import make_users, to_csv_text
+from validation.raw_suite import raw_rules
 
 CONFIG = load_config()
 ROWS = CONFIG.validation.min_rows + 50
@@ -63,6 +65,12 @@ VALUE_FAULTS = {
     "unknown civility id": (edit(civilityGenderId="4"), ["civilityGenderId is one of 1, 2, 3"]),
     "unknown language": (edit(language="xx"), ["language is one of en, fr, it, de, es", "'xx'"]),
     "negative count": (edit(productsListed="-2"), ["productsListed >= 0", "'-2'"]),
+    "impossible count": (edit(productsListed=str(2**63 - 1)),
+                         [f"productsListed <= {CONFIG.validation.max_count:,}",
+                          str(2**63 - 1)]),
+    "impossible days": (edit(seniority=str(CONFIG.validation.max_days + 1),
+                             daysSinceLastLogin="3"),
+                        [f"seniority <= {CONFIG.validation.max_days:,}"]),
     "pass rate 150": (edit(productsPassRate="150.0"), ["productsPassRate is between 0 and 100"]),
     "login after sign-up": (login_after_signup, ["daysSinceLastLogin <= seniority"]),
     "months inconsistent": (edit(seniorityAsMonths="12.5"),
@@ -110,7 +118,8 @@ def test_each_fault_class_fails_with_exit_1_and_is_named(tmp_path, clean_raw, fa
 def test_clean_file_passes(tmp_path, clean_raw):
     status, text, report = validate(tmp_path, write(tmp_path, clean_raw))
     assert status == 0
-    assert text.startswith("PASS: users.csv") and "68 of 68 expectations met" in text
+    n = len(raw_rules(list(clean_raw.columns), CONFIG.validation))  # every rule of the suite
+    assert text.startswith("PASS: users.csv") and f"{n} of {n} expectations met" in text
     assert report["sha256"] and report["rows"] == ROWS
 
 
@@ -132,6 +141,20 @@ def _zip_without_csv(path):
         archive.writestr("notes.txt", "no table here")
 
 
+def _zip_bomb(path):
+    """A small zip whose member expands far beyond max_unzip_ratio (made here, never stored):
+    a valid header line, then 64 MiB of zeros compressed to ~64 KiB."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("users.csv", "w", force_zip64=True) as member:
+            member.write(b"identifierHash,type\n")
+            for _ in range(64):
+                member.write(b"0" * (1 << 20))
+
+
+def _symlink_loop(path):
+    path.symlink_to(path.name)  # the link points at itself
+
+
 def _content(clean_raw) -> dict[str, tuple[object, list[str]]]:
     text = to_csv_text(clean_raw.head(20))
     header = text.splitlines()[0]
@@ -145,12 +168,14 @@ def _content(clean_raw) -> dict[str, tuple[object, list[str]]]:
                           ["not UTF-8", "offset", "line"]),
         "binary garbage": (bytes(range(256)) * 4, ["binary data"]),
         "zip without csv": (_zip_without_csv, ["no CSV file", "notes.txt"]),
+        "zip bomb": (_zip_bomb, ["expands to more than", "times its compressed size"]),
+        "symlink loop": (_symlink_loop, ["symbolic link that leads nowhere"]),
     }
 
 
 @pytest.mark.parametrize("fault", ["empty file", "header only", "truncated mid-row",
                                    "semicolon delimiter", "latin-1 bytes", "binary garbage",
-                                   "zip without csv"])
+                                   "zip without csv", "zip bomb", "symlink loop"])
 def test_unreadable_files_exit_2_with_one_sentence(tmp_path, clean_raw, fault):
     content, words = _content(clean_raw)[fault]
     path = tmp_path / ("users.zip" if fault.startswith("zip") else "users.csv")
@@ -209,7 +234,7 @@ def real_run(real_data, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real_raw(real_data) -> pd.DataFrame:
-    return read_raw_table(real_data)
+    return read_raw_table(real_data, LIMITS)
 
 
 @pytest.mark.realdata

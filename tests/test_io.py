@@ -16,6 +16,7 @@ from analysis.errors import InputError
 from analysis.intake.kinds import PATTERNS
 from analysis.intake.reader import coerce_types, load_users, read_raw_table, to_numpy_dtypes
 from analysis.intake.schema import COLUMNS
+from tests.limits import LIMITS
 from tests.synthetic import to_csv_text, write_csv
 
 INT64 = np.iinfo(np.int64)
@@ -43,7 +44,7 @@ def _zip(tmp_path, members: dict[str, str], name: str = "users.csv.zip"):
 
 def _error(path) -> str:
     with pytest.raises(InputError) as info:
-        read_raw_table(path)
+        read_raw_table(path, LIMITS)
     message = str(info.value)
     assert message.startswith("Cannot read ") and message.endswith(".")
     assert "\n" not in message
@@ -53,8 +54,8 @@ def _error(path) -> str:
 # --- reading -----------------------------------------------------------------------------------
 
 def test_csv_and_zip_read_identically_as_text(tmp_path, users):
-    plain = read_raw_table(write_csv(users, tmp_path / "u.csv"))
-    zipped = read_raw_table(write_csv(users, tmp_path / "u.csv.zip", zipped=True))
+    plain = read_raw_table(write_csv(users, tmp_path / "u.csv"), LIMITS)
+    zipped = read_raw_table(write_csv(users, tmp_path / "u.csv.zip", zipped=True), LIMITS)
     pd.testing.assert_frame_equal(plain, zipped)
     assert list(plain.columns) == list(COLUMNS)
     assert plain.shape == (len(users), len(COLUMNS))
@@ -65,14 +66,14 @@ def test_csv_and_zip_read_identically_as_text(tmp_path, users):
 
 def test_nothing_is_coerced_or_treated_as_missing(tmp_path):
     path = _write(tmp_path, "a,b,c,d\n007,NA,,True\n-1.0979E+18,null,nan, x \n")
-    raw = read_raw_table(path)
+    raw = read_raw_table(path, LIMITS)
     assert raw.to_dict("list") == {"a": ["007", "-1.0979E+18"], "b": ["NA", "null"],
                                    "c": ["", "nan"], "d": ["True", " x "]}
 
 
 def test_bom_crlf_and_blank_lines_are_tolerated(tmp_path, text):
     crlf = codecs.BOM_UTF8 + text.replace("\n", "\r\n\r\n").encode()
-    raw = read_raw_table(_write(tmp_path, crlf))
+    raw = read_raw_table(_write(tmp_path, crlf), LIMITS)
     assert raw.columns[0] == "identifierHash"
     assert len(raw) == 50
 
@@ -241,7 +242,7 @@ def test_int_pattern_agrees_with_python_int(text):
 
 
 def test_load_users_gives_numpy_dtypes_when_clean(tmp_path, users):
-    loaded = load_users(write_csv(users, tmp_path / "u.csv.zip", zipped=True))
+    loaded = load_users(write_csv(users, tmp_path / "u.csv.zip", zipped=True), LIMITS)
     assert loaded["identifierHash"].dtype == np.int64
     assert loaded["hasAnyApp"].dtype == bool
     assert loaded["productsPassRate"].dtype == np.float64
@@ -251,6 +252,6 @@ def test_load_users_gives_numpy_dtypes_when_clean(tmp_path, users):
 def test_load_users_keeps_nullable_dtype_only_where_cells_are_bad(tmp_path, users):
     bad = users.astype(str)
     bad.loc[3, "productsSold"] = "many"
-    loaded = load_users(write_csv(bad, tmp_path / "u.csv"))
+    loaded = load_users(write_csv(bad, tmp_path / "u.csv"), LIMITS)
     assert str(loaded["productsSold"].dtype) == "Int64" and pd.isna(loaded.loc[3, "productsSold"])
     assert loaded["productsListed"].dtype == np.int64

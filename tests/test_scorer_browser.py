@@ -27,6 +27,7 @@ from analysis.intake.kinds import EXPECTED_TEXT, PATTERNS
 from analysis.scoring import output
 from analysis.scoring import score as scoring
 from tests.browser import launched_chromium, served
+from tests.limits import LIMITS
 from tests.scoring_helpers import assert_same_csv, build_test_model, write_model
 from tests.synthetic import make_users
 
@@ -160,7 +161,7 @@ def py_score(text: str, model: dict, tmp_path: Path, algorithm=None, k=None):
     """The Python scorer on the same text through a file, plus the bytes it writes."""
     path = tmp_path / "input.csv"
     path.write_bytes(text.encode("utf-8"))
-    result = scoring.score_file(path, model, algorithm, k)
+    result = scoring.score_file(path, model, algorithm, k, limits=LIMITS)
     out, rej = tmp_path / "out.csv", tmp_path / "rej.csv"
     output.write_outputs(result, out, rej)
     return result, out.read_bytes().decode("utf-8"), rej.read_bytes().decode("utf-8")
@@ -206,7 +207,7 @@ def real_lines(real_data) -> list[str]:
 def real_model(real_data) -> dict:
     from analysis.intake.reader import load_users
 
-    return build_test_model(load_users(real_data), kmeans_ks=(3, 4, 6), ward_ks=(3, 5),
+    return build_test_model(load_users(real_data, LIMITS), kmeans_ks=(3, 4, 6), ward_ks=(3, 5),
                             chosen=("kmeans", 4), ward_rows=3000)
 
 
@@ -249,7 +250,7 @@ def test_100k_rows_timing(tab, site, real_data, real_model, tmp_path, capsys):
 
     write_model(real_model, site / "_static" / "model-real.json")
     tab.page.evaluate("url => c2cScorer.loadModel(url).then(() => true)", "model-real.json")
-    users = load_users(real_data)
+    users = load_users(real_data, LIMITS)
     big = kernels.resample_rows(users, 100_000, seed=3)
     big["identifierHash"] = np.arange(100_000, dtype=np.int64) * 7919 - 10**12  # unique ids
     full_text = big.to_csv(index=False)
@@ -278,7 +279,7 @@ def test_100k_rows_timing(tab, site, real_data, real_model, tmp_path, capsys):
     path = tmp_path / "big.csv"
     path.write_text(full_text)
     t0 = time.perf_counter()
-    scoring.score_file(path, real_model)
+    scoring.score_file(path, real_model, limits=LIMITS)
     py_s = time.perf_counter() - t0
     with capsys.disabled():
         print(f"\n[browser] scoreText 100,000 rows x 24 columns: {ms[0]:.0f} ms; "

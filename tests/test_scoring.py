@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +25,7 @@ from analysis.features.transform import transform
 from analysis.intake.kinds import EXPECTED_TEXT
 from analysis.scoring import output, rules
 from analysis.scoring import score as scoring
+from tests.limits import LIMITS
 from tests.scoring_helpers import build_test_model, write_model
 from tests.synthetic import make_users, to_csv_text, write_csv
 
@@ -61,7 +64,7 @@ def score_text(text: str, model: dict, algorithm=None, k=None) -> scoring.ScoreR
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.csv"
         path.write_bytes(text.encode("utf-8"))
-        return scoring.score_file(path, model, algorithm, k)
+        return scoring.score_file(path, model, algorithm, k, limits=LIMITS)
 
 
 def rfc4180_text(frame: pd.DataFrame) -> str:
@@ -326,15 +329,50 @@ def test_algorithm_and_k_pick_a_precomputed_solution(model_path, new_users, tmp_
     assert set(pd.read_csv(out)["k"]) == {4}
 
 
-@pytest.mark.parametrize("args", [["--algorithm", "dbscan"], ["--k", "9"],
-                                  ["--algorithm", "ward", "--k", "2"]])
+@pytest.mark.parametrize("args", [["--algorithm", "dbscan"], ["--k", "9"], ["--k", "0"],
+                                  ["--k", "-3"], ["--algorithm", "ward", "--k", "2"]])
 def test_unknown_solution_is_exit_2_listing_the_available(model_path, new_users, tmp_path,
                                                           capsys, monkeypatch, args):
     path = write_csv(new_users, tmp_path / "in.csv")
     code, _, err = run_cli([path, "-o", tmp_path / "o.csv", "--model", model_path, *args],
                            capsys, monkeypatch)
     assert code == 2
-    assert "available: kmeans k=3, kmeans k=4, ward k=3, ward k=4" in err
+    assert "available: kmeans k = 3, 4; ward k = 3, 4." in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_output_paths_that_cannot_be_files_are_exit_2(model_path, new_users, tmp_path, capsys,
+                                                      monkeypatch):
+    path = write_csv(new_users, tmp_path / "in.csv")
+    (tmp_path / "folder").mkdir()
+    code, out, err = run_cli([path, "-o", tmp_path / "folder", "--model", model_path],
+                             capsys, monkeypatch)
+    assert code == 2 and "is a folder" in err and err.count("\n") == 1 and out == ""
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop.name)
+    code, _, err = run_cli([loop, "-o", tmp_path / "o.csv", "--model", model_path],
+                           capsys, monkeypatch)
+    assert code == 2 and "symbolic link" in err and err.count("\n") == 1
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = run_cli([path, "-o", locked / "o.csv", "--model", model_path],
+                           capsys, monkeypatch)
+    if os.geteuid() != 0:  # root may write anywhere
+        assert code == 2 and "Permission denied" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_output_files_respect_the_umask(model_path, new_users, tmp_path, capsys, monkeypatch,
+                                        umask):
+    path = write_csv(new_users, tmp_path / "in.csv")
+    previous = os.umask(umask)
+    try:
+        run_cli([path, "-o", tmp_path / "o.csv", "--rejects", tmp_path / "r.csv", "--model",
+                 model_path], capsys, monkeypatch)
+    finally:
+        os.umask(previous)
+    for name in ("o.csv", "r.csv"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask
 
 
 def test_missing_model_says_run_segment_first(new_users, tmp_path, capsys, monkeypatch):
@@ -465,7 +503,7 @@ def test_score_page_settings_match_config():
 
 def test_unreadable_input_is_input_error(model, tmp_path):
     with pytest.raises(InputError, match="does not exist"):
-        scoring.score_file(tmp_path / "missing.csv", model)
+        scoring.score_file(tmp_path / "missing.csv", model, limits=LIMITS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -167,6 +167,11 @@ def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
     rules += [Rule(f"non_negative.{c}", (c,), f"{c} >= 0", CRITICAL, TYPED_FRAME,
                    "ExpectColumnValuesToBeBetween", {"column": c, "min_value": 0})
               for c in [*COUNT_COLUMNS, LOGIN[0]] if c in have]
+    ceilings = {**dict.fromkeys(COUNT_COLUMNS, v.max_count), **dict.fromkeys(LOGIN, v.max_days)}
+    rules += [Rule(f"plausible.{c}", (c,), f"{c} <= {top:,} (a plausible per-user maximum)",
+                   CRITICAL, TYPED_FRAME, "ExpectColumnValuesToBeBetween",
+                   {"column": c, "max_value": top})
+              for c, top in ceilings.items() if c in have]
     if "productsPassRate" in have:
         rules.append(Rule("range.productsPassRate", ("productsPassRate",),
                           "productsPassRate is between 0 and 100 (percent)", CRITICAL,

@@ -223,10 +223,10 @@ def run_bench(data_path, config: Settings, scale_sizes: list[int] | None = None,
     from analysis.clustering.ward import ward_over_k
     from analysis.features.activity import score_weights
     from analysis.features.transform import fit_transform_params, transform
-    from analysis.intake.reader import load_users
+    from analysis.intake.reader import InputLimits, load_users
     from analysis.scoring import score as scoring
 
-    users = load_users(data_path)
+    users = load_users(data_path, InputLimits.of(config.validation))
     X = transform(users, fit_transform_params(users, config.features))
     distinct = Distinct.of(X)
     weights = score_weights(config.tiers.weights)

@@ -23,7 +23,7 @@ from analysis.clustering.solution import weighted_centroids
 from analysis.config import Settings
 from analysis.features import transform as features
 from analysis.features.activity import activity_scores, score_weights
-from analysis.intake.reader import coerce_types, read_raw_table, to_numpy_dtypes
+from analysis.intake.reader import InputLimits, coerce_types, read_raw_table, to_numpy_dtypes
 from analysis.intake.schema import COUNT_COLUMNS, ID_COLUMN
 from analysis.pipeline.runner import peak_rss_mb
 from analysis.scoring.model import build_model
@@ -68,7 +68,8 @@ def scale_run(n: int, data_path: Path, config: Settings, seed: int = 0) -> dict[
         seconds[name] = round(time.perf_counter() - t0, 3)
         return result
 
-    base = to_numpy_dtypes(coerce_types(read_raw_table(data_path))[0])
+    limits = InputLimits.of(config.validation)
+    base = to_numpy_dtypes(coerce_types(read_raw_table(data_path, limits))[0])
     users = timed("resample", noisy_resample, base, n, seed)
     raw = timed("to_text", as_text, users)
     report = timed("validate", validate_users, raw, f"resampled-{n}", config.validation)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from analysis.clustering.distinct import Distinct
 from analysis.clustering.fastward import ward_flat_labels, ward_linkage
 from analysis.clustering.kmeans import kmeans_fit
 from analysis.clustering.solution import Solution
 from analysis.config import KMeansConfig, StabilityConfig
+from analysis.evaluation.workers import in_order
 
 
 def jaccard_best_match(orig: np.ndarray, boot: np.ndarray, present: np.ndarray,
@@ -65,13 +66,13 @@ def bootstrap_stability(distinct: Distinct, solutions: dict[tuple[str, int], Sol
 
     ``stability_cfg``: resamples, random_state, n_jobs. Resample i uses the i-th
     child of SeedSequence(random_state), so results do not depend on the number of workers.
-    Clusters with mean Jaccard >= 0.75 count as stable (Hennig 2007).
+    ``[selection].min_stability`` is the mean Jaccard a cluster needs to count as stable.
     """
     seeds = np.random.SeedSequence(stability_cfg.random_state).spawn(
         stability_cfg.resamples)
-    jobs = (delayed(resample_jaccards)(distinct, solutions, kmeans_cfg, seed) for seed in seeds)
     totals = {key: np.zeros(sol.k) for key, sol in solutions.items()}
-    for result in Parallel(n_jobs=stability_cfg.n_jobs, return_as="generator")(jobs):
+    task = functools.partial(resample_jaccards, distinct, solutions, kmeans_cfg)
+    for result in in_order(task, seeds, stability_cfg.n_jobs):
         for key, jac in result.items():
             totals[key] += jac
         if progress:

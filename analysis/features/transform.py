@@ -5,7 +5,7 @@ Every feature is oriented so that higher = more active:
     x = clip((min(log1p(max(value - offset, 0)), cap) - lo) / (hi - lo), 0, 1)
     x = 1 - x   for features marked ``invert`` (recency: fewer days since login = more active)
 
-``offset`` removes platform defaults (3 followers, 8 follows); ``cap`` is a high quantile of the
+``offset`` removes platform defaults (config ``[features]``); ``cap`` is a high quantile of the
 log1p values (config ``features.cap_quantile``) so that a handful of power sellers cannot stretch
 the scale; ``lo``/``hi`` are the min/max of the capped values. The fitted parameters are plain
 numbers, saved in ``model.json`` so that the browser scorer applies the very same transform.

@@ -5,17 +5,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from analysis.errors import clip
+
 #: Chunk size for hashing and copying files (bytes).
 CHUNK = 1 << 20
+#: Longest path a message quotes whole.
+PATH_CHARS = 240
 
 
 def display_path(path: str | Path) -> str:
     """``path`` relative to the working directory when it lies below it, else as given."""
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        return clip(str(path.resolve().relative_to(Path.cwd().resolve())), PATH_CHARS)
+    except (ValueError, OSError, RuntimeError):  # outside the cwd, or a symlink loop
+        return clip(str(path), PATH_CHARS)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from analysis.errors import InputError
-from analysis.intake.files import display_path, file_sha256
+from analysis.config import ValidationConfig
+from analysis.errors import InputError, clip
+from analysis.intake.files import CHUNK, display_path, file_sha256
 from analysis.intake.kinds import NULLABLE_DTYPES, NUMPY_DTYPES, PATTERNS
 from analysis.intake.schema import COLUMNS
 
@@ -44,7 +46,49 @@ def _fail(label: str, problem: str) -> InputError:
     return InputError(f"Cannot read {label}: {problem}.")
 
 
-def _zip_payload(path: Path, label: str) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class InputLimits:
+    """How much text an input may hold once read: ``max_bytes`` (absolute, after unzipping)
+    and ``max_ratio`` (uncompressed size / compressed size of a zip member).
+
+    Both are checked while streaming, whatever a zip's header declares, so a zip bomb is
+    stopped after at most ``max_bytes`` have been expanded.
+    """
+
+    max_bytes: int
+    max_ratio: float
+
+    @classmethod
+    def of(cls, cfg: ValidationConfig) -> InputLimits:
+        """The limits of config ``[validation]``."""
+        return cls(cfg.max_input_bytes, cfg.max_unzip_ratio)
+
+
+def _too_big(label: str, limit: int, why: str) -> InputError:
+    return _fail(label, f"it expands to more than {limit:,} bytes ({why}); refusing to read "
+                        "it (config [validation] max_input_bytes, max_unzip_ratio)")
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str,
+                 limits: InputLimits) -> bytes:
+    """The member's bytes, streamed and stopped as soon as they pass the limits."""
+    by_ratio = int(limits.max_ratio * max(member.compress_size, 1))
+    limit = min(limits.max_bytes, by_ratio)
+    why = ("the absolute limit" if limit == limits.max_bytes else
+           f"{limits.max_ratio:g} times its compressed size of {member.compress_size:,} bytes")
+    if member.file_size > limit:
+        raise _too_big(label, limit, why)
+    chunks, total = [], 0
+    with archive.open(member) as fh:
+        while chunk := fh.read(CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise _too_big(label, limit, why)
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _zip_payload(path: Path, label: str, limits: InputLimits) -> tuple[bytes, str]:
     """The bytes of the only CSV member of a zip archive, and a label naming the member."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -59,21 +103,27 @@ def _zip_payload(path: Path, label: str) -> tuple[bytes, str]:
                 raise _fail(label, f"the zip archive holds {len(csvs)} CSV files ({names}); "
                                    "expected exactly one")
             member = csvs[0]
-            return archive.read(member), f"{label} (member {member.filename})"
+            return (_read_member(archive, member, label, limits),
+                    f"{label} (member {clip(member.filename)})")
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
         raise _fail(label, f"the zip archive is corrupt or unsupported ({err})") from None
 
 
-def read_payload(path: Path) -> tuple[bytes, str]:
+def read_payload(path: Path, limits: InputLimits) -> tuple[bytes, str]:
     """The CSV bytes behind ``path`` (unzipped when it is a zip) and a label for messages."""
     label = display_path(path)
+    if path.is_symlink() and not path.exists():
+        raise _fail(label, "it is a symbolic link that leads nowhere (a loop or a missing "
+                           "target)")
     if not path.exists():
         raise _fail(label, "the file does not exist")
     if path.is_dir():
         raise _fail(label, "it is a directory, not a CSV file")
     try:
         if zipfile.is_zipfile(path):
-            return _zip_payload(path, label)
+            return _zip_payload(path, label, limits)
+        if path.stat().st_size > limits.max_bytes:
+            raise _too_big(label, limits.max_bytes, "the absolute limit")
         data = path.read_bytes()
     except OSError as err:
         raise _fail(label, err.strerror or str(err)) from None
@@ -145,14 +195,14 @@ def _field_count_error(data: bytes, label: str, bad: list[tuple[int, int]],
     return _fail(label, sentence)
 
 
-def read_raw_table(path: str | Path) -> pd.DataFrame:
+def read_raw_table(path: str | Path, limits: InputLimits) -> pd.DataFrame:
     """The table in ``path`` as rows x columns of text (pandas ``str``), nothing coerced.
 
     ``path`` is a UTF-8 comma-separated file with a header row, or a zip holding exactly one
     such file. Empty cells stay ``""``; blank lines are skipped; the index is 0..rows-1.
     Raises InputError when the file cannot be read as such a table.
     """
-    data, label = read_payload(Path(path))
+    data, label = read_payload(Path(path), limits)
     data = _check_text(data, label)
     names = _header(data, label)
     bad: list[tuple[int, int]] = []
@@ -225,11 +275,11 @@ def to_numpy_dtypes(typed: pd.DataFrame) -> pd.DataFrame:
                          if name in COLUMNS and not typed[name].isna().any()})
 
 
-def load_users(path: str | Path) -> pd.DataFrame:
+def load_users(path: str | Path, limits: InputLimits) -> pd.DataFrame:
     """Read and type the user table for later stages: rows x columns, NumPy dtypes when clean.
 
     A column keeps its nullable dtype only if some of its cells are empty or do not parse;
     run ``c2c validate`` first to learn which.
     """
-    typed, _ = coerce_types(read_raw_table(path))
+    typed, _ = coerce_types(read_raw_table(path, limits))
     return to_numpy_dtypes(typed)

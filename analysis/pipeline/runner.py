@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.config import Settings
+from analysis.processes import checkpoint
 
 PARAMS = "params:"
 PROGRESS = "progress"
@@ -105,6 +106,7 @@ def run(stages: Sequence[Stage], given: dict[str, Any], settings: Settings, cons
     seconds: dict[str, float] = {}
     drop_after = last_use(stages)
     for index, stage in enumerate(stages):
+        checkpoint(stage.name)
         start = time.perf_counter()
         show = (_progress_bar(console, stage.name, stage.steps(settings)) if stage.steps
                 else _spinner(console, stage.name))

@@ -53,7 +53,7 @@ from analysis.features.transform import (
 from analysis.history.changes import compare
 from analysis.history.snapshots import snapshot_key, value_counts
 from analysis.intake.files import file_sha256
-from analysis.intake.reader import coerce_types, read_raw_table, to_numpy_dtypes
+from analysis.intake.reader import InputLimits, coerce_types, read_raw_table, to_numpy_dtypes
 from analysis.pipeline.runner import PROGRESS, Stage
 from analysis.report.exploration import explore
 from analysis.report.projection import pca_document
@@ -74,9 +74,9 @@ KNEE_METHOD = "kneedle (kneed), convex decreasing"
 # nodes
 
 
-def read_input(data_path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+def read_input(data_path: Path, cfg: ValidationConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The raw table as text (rows x columns) and what identifies the file."""
-    raw = read_raw_table(data_path)
+    raw = read_raw_table(data_path, InputLimits.of(cfg))
     return raw, {"name": data_path.name, "sha256": file_sha256(data_path),
                  "bytes": data_path.stat().st_size}
 
@@ -264,7 +264,7 @@ def _agreement(described: Described, chosen, kmeans: KMeansConfig):
 
 S = Stage
 STAGES: tuple[Stage, ...] = (
-    S("read", read_input, ("data_path",), ("raw", "source")),
+    S("read", read_input, ("data_path", "params:validation"), ("raw", "source")),
     S("validate (Great Expectations)", validate, ("raw", "source", "params:validation"),
       ("validation_report.json", "users")),
     S("features", build_features, ("users", "params:features"), ("params", "X", "distinct")),

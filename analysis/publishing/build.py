@@ -20,7 +20,7 @@ from analysis import catalog
 from analysis.config import Settings
 from analysis.history.snapshots import write_snapshot
 from analysis.pipeline import run_pipeline, write_artifacts
-from analysis.publishing.faults import checkpoint
+from analysis.processes import checkpoint
 from analysis.publishing.folders import staging_folder
 from analysis.publishing.lock import build_lock
 from analysis.publishing.release import Home, history, next_name, publish, recover

@@ -31,7 +31,7 @@ from typing import Any
 from analysis.catalog import json_bytes, read_json
 from analysis.config import PROJECT_ROOT, Settings
 from analysis.history.snapshots import load_snapshot
-from analysis.publishing.faults import checkpoint
+from analysis.processes import checkpoint
 from analysis.publishing.folders import point_symlink, remove_stale_staging
 
 HOME_ENV = "C2C_HOME"

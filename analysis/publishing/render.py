@@ -20,7 +20,7 @@ from pathlib import Path
 
 from analysis.config import PROJECT_ROOT, SiteConfig
 from analysis.errors import C2CError
-from analysis.publishing.faults import die_with_parent
+from analysis.processes import die_with_parent
 from analysis.publishing.static import artifacts_fingerprint
 
 SITE_SOURCE = PROJECT_ROOT / "site"

@@ -45,8 +45,8 @@ def build_model(feature_params: list[dict[str, Any]], formula: str,
 def find_solution(model: dict[str, Any], algorithm: str | None = None,
                   k: int | None = None) -> dict[str, Any]:
     """The solution for (algorithm, k); either left as None falls back to the chosen one's."""
-    algorithm = algorithm or model["chosen"]["algorithm"]
-    k = int(k or model["chosen"]["k"])
+    algorithm = algorithm if algorithm is not None else model["chosen"]["algorithm"]
+    k = int(k if k is not None else model["chosen"]["k"])
     for sol in model["solutions"]:
         if sol["algorithm"] == algorithm and sol["k"] == k:
             return sol

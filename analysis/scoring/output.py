@@ -71,10 +71,18 @@ def _write_csv_atomic(frame: pd.DataFrame, path: Path, guard: bool) -> None:
                 if guard:
                     columns = [[neutralise(v) for v in col] for col in columns]
                 writer.writerows(zip(*columns, strict=True))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 whatever the umask says
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_outputs(result: ScoreResult, out: Path, rejects: Path | None = None) -> None:
@@ -91,13 +99,17 @@ def write_outputs(result: ScoreResult, out: Path, rejects: Path | None = None) -
 def check_paths(input_path: Path, out: Path, rejects: Path | None) -> None:
     """Refuse outputs that would overwrite the input or each other."""
     def same(a: Path, b: Path) -> bool:
-        return a.resolve() == b.resolve()
+        return os.path.realpath(a) == os.path.realpath(b)  # no error on a symlink loop
 
     if same(out, input_path) or (rejects is not None and same(rejects, input_path)):
         raise InputError(f"Refusing to overwrite the input {display_path(input_path)}; "
                          "choose another output path.")
     if rejects is not None and same(out, rejects):
         raise InputError("-o and --rejects name the same file; choose two paths.")
+    for target in (out, rejects):
+        if target is not None and target.is_dir():
+            raise InputError(f"Cannot write {display_path(target)}: it is a folder; give a "
+                             "file name.")
 
 
 def summary_lines(result: ScoreResult, show: int = 5, rejects_path: Path | None = None

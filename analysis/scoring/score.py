@@ -56,10 +56,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, clip
 from analysis.features.transform import transform
 from analysis.intake.files import display_path
-from analysis.intake.reader import coerce_types, read_payload, read_raw_table
+from analysis.intake.reader import InputLimits, coerce_types, read_payload, read_raw_table
 from analysis.intake.schema import ID_COLUMN
 from analysis.scoring.model import MODEL_SCHEMA_VERSION, find_solution
 from analysis.scoring.rules import SENIORITY_COLUMN, check_header, record_lines, row_reasons
@@ -133,12 +133,15 @@ def pick_solution(model: dict[str, Any], algorithm: str | None = None,
     try:
         return find_solution(model, algorithm, k)
     except KeyError:
-        alg = algorithm or model["chosen"]["algorithm"]
-        kk = int(k or model["chosen"]["k"])
-        available = ", ".join(f"{a} k={n}" for a, n in
-                              sorted((s["algorithm"], s["k"]) for s in model["solutions"]))
-        raise InputError(f"No solution for algorithm={alg} k={kk}; available: {available}.") \
-            from None
+        alg = algorithm if algorithm is not None else model["chosen"]["algorithm"]
+        kk = k if k is not None else model["chosen"]["k"]
+        by_algorithm: dict[str, list[int]] = {}
+        for sol in sorted(model["solutions"], key=lambda s: (s["algorithm"], s["k"])):
+            by_algorithm.setdefault(sol["algorithm"], []).append(int(sol["k"]))
+        available = "; ".join(f"{a} k = {', '.join(map(str, ks))}"
+                              for a, ks in by_algorithm.items())
+        raise InputError(f"No solution for algorithm={clip(str(alg))} k={kk}; available: "
+                         f"{available}.") from None
 
 
 def assign_nearest(X: np.ndarray, centroids: np.ndarray
@@ -259,14 +262,14 @@ def score_raw(raw: pd.DataFrame, model: dict[str, Any], algorithm: str | None = 
 # --------------------------------------------------------------------------------------------
 
 def score_file(path: str | Path, model: dict[str, Any], algorithm: str | None = None,
-               k: int | None = None) -> ScoreResult:
+               k: int | None = None, *, limits: InputLimits) -> ScoreResult:
     """Read ``path`` (CSV or zipped CSV) with :func:`analysis.intake.reader.read_raw_table` and
     score it."""
     path = Path(path)
-    raw = read_raw_table(path)
+    raw = read_raw_table(path, limits)
 
     def lines() -> np.ndarray | None:
-        starts = record_lines(read_payload(path)[0].decode("utf-8-sig"))
+        starts = record_lines(read_payload(path, limits)[0].decode("utf-8-sig"))
         return None if starts is None else starts[1:]
 
     return score_raw(raw, model, algorithm, k, label=display_path(path), lines=lines)

@@ -1,4 +1,4 @@
-"""Fault injection for the tests: kill this process at a named point of a build.
+"""Process helpers: children that die with their parent, and the test hook that kills a build.
 
 ``C2C_KILL_AT=<point>[:<seconds>]`` makes :func:`checkpoint` send SIGKILL to the process when it
 reaches ``<point>`` (after ``<seconds>``, from a timer thread, so that a kill can land in the
