@@ -160,7 +160,7 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
                              "run `c2c fetch-data` or pass --data.")
     with Console(stderr=True).status(f"validating {display_path(data_path)} ..."):
         raw = read_raw_table(data_path, InputLimits.of(settings.validation))
-        report = validate_users(raw, data_path.name, settings.validation,
+        report = validate_users(raw, data_path.name, settings.validation, settings.placeholder,
                                 sha256=file_sha256(data_path))
     target = report_path or _home(settings).work / "validation_report.json"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.errors import C2CError
+from analysis.vocabulary import TIERS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
@@ -79,6 +80,16 @@ class FeaturesConfig(Section):
     cap_quantile: Annotated[float, Field(gt=0.5, le=1.0)]
 
 
+class PlaceholderConfig(Section):
+    """Detection of the login placeholder (see analysis/features/placeholder.py)."""
+
+    cohort_gap_days: PositiveInt
+    min_share: Annotated[float, Field(gt=0.0, le=1.0)]
+    spike_ratio: Annotated[float, Field(gt=1.0)]
+    window_days: Annotated[int, Field(ge=1, le=60)]
+    min_seniorities: Annotated[int, Field(ge=2, le=1000)]
+
+
 class KMeansConfig(Section):
     """The k range every algorithm is evaluated on, and K-Means' own parameters."""
 
@@ -110,6 +121,13 @@ class SelectionConfig(Section):
     min_cluster_share: Annotated[float, Field(ge=0.0, lt=0.5)]
     k_min_choice: Annotated[int, Field(ge=2, le=40)]
     min_stability: Share
+    min_tier_share: Annotated[float, Field(ge=0.0, lt=0.34)]
+
+
+class GapConfig(Section):
+    n_refs: Annotated[int, Field(ge=2, le=100)]
+    n_points: Annotated[int, Field(ge=100, le=100_000)]
+    random_state: NonNegativeInt
 
 
 class StabilityConfig(Section):
@@ -122,12 +140,19 @@ class TiersConfig(Section):
     """Weights of the activity score, one per clustering feature (all >= 0, not all 0)."""
 
     weights: dict[str, Annotated[float, Field(ge=0.0)]]
+    colors: dict[str, Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]]
 
     @model_validator(mode="after")
     def _some_weight(self) -> TiersConfig:
         if not any(self.weights.values()):
             raise ValueError("at least one weight must be above 0")
+        if sorted(self.colors) != sorted(TIERS):
+            raise ValueError(f"colors must name exactly the tiers {', '.join(TIERS)}")
         return self
+
+
+class SegmentsConfig(Section):
+    min_segment_share: Annotated[float, Field(ge=0.0, lt=0.1)]
 
 
 class BaselineConfig(Section):
@@ -179,6 +204,8 @@ class DriftConfig(Section):
 class ScoringConfig(Section):
     model: str
     browser_max_bytes: PositiveInt
+    tie_tolerance: Annotated[float, Field(gt=0.0, lt=1e-3)]
+    round_digits: Annotated[int, Field(ge=3, le=15)]
     page_size: Annotated[int, Field(ge=5, le=1000)]
     show_rejects: NonNegativeInt
     throughput_rows: PositiveInt
@@ -196,11 +223,14 @@ class Settings(Section):
     data: DataConfig
     validation: ValidationConfig
     features: FeaturesConfig
+    placeholder: PlaceholderConfig
     kmeans: KMeansConfig
     ward: WardConfig
     selection: SelectionConfig
+    gap: GapConfig
     stability: StabilityConfig
     tiers: TiersConfig
+    segments: SegmentsConfig
     baseline: BaselineConfig
     pca: PcaConfig
     profiles: ProfilesConfig

@@ -56,14 +56,15 @@ html_title = "C2C user segments"
 html_static_path = ["_static", str(GENERATED)]
 html_css_files = ["c2c.css"]
 html_favicon = "_static/favicon.svg"  # a local icon: browsers ask for /favicon.ico otherwise
-# The offline Vega bundle, in <head> and synchronous: the chart scripts in the body call it.
-html_js_files = ["vega-bundle.js"]
+# The offline Vega bundle and c2c-charts.js are added by the pages that draw charts (see
+# analysis/report/charts/render.py): pages without a chart load no Vega at all.
+html_use_index = False  # no empty index page
 html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
-html_context = {"default_mode": "light"}
+html_context = {"default_mode": "auto"}
 html_theme_options = {
-    "navbar_end": [],  # no theme switcher (charts are drawn for a light page), no icon links
+    "navbar_end": ["theme-switcher"],  # light / dark / auto; charts redraw in the new theme
     "navbar_persistent": ["search-button"],
     "footer_start": ["copyright"],
     "footer_end": [],

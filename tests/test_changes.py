@@ -268,7 +268,7 @@ def test_suggestions_ignore_case_underscores_and_spaces():
 def test_renamed_and_dropped_columns_are_named_with_suggestions():
     raw = make_users(200, seed=7).astype(str).rename(columns=RENAMES).drop(columns=["gender"])
     raw["note"] = "x"
-    report = validate_users(raw, "x.csv", CONFIG.validation)
+    report = validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder)
     assert report["status"] == "fail"
     entry = next(e for e in report["expectations"] if e["id"] == "columns_present")
     assert entry["missing"] == [c for c in COLUMNS if c in RENAMES or c == "gender"]
@@ -289,7 +289,7 @@ def test_renamed_and_dropped_columns_are_named_with_suggestions():
 def test_reordered_columns_pass_and_extra_columns_only_warn():
     raw = make_users(200, seed=8).astype(str)
     raw = raw[raw.columns[::-1]].assign(note="x")
-    report = validate_users(raw, "x.csv", CONFIG.validation)
+    report = validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder)
     assert report["status"] == "warn"
     failed = [e["id"] for e in report["expectations"] if not e["success"]]
     assert failed == ["no_extra_columns"]

@@ -14,7 +14,7 @@ CONFIG = load_config()
 
 
 def test_scaled_features_in_unit_interval_and_fitted_extremes_reach_bounds(users):
-    params = fit_transform_params(users, CONFIG.features)
+    params = fit_transform_params(users, CONFIG.features, None)
     X = transform(users, params)
     assert X.shape == (len(users), len(FEATURE_NAMES))
     assert X.min() >= 0.0 and X.max() <= 1.0
@@ -22,7 +22,7 @@ def test_scaled_features_in_unit_interval_and_fitted_extremes_reach_bounds(users
 
 
 def test_platform_defaults_count_as_no_social_activity(users):
-    params = fit_transform_params(users, CONFIG.features)
+    params = fit_transform_params(users, CONFIG.features, None)
     at_default = users.assign(socialNbFollowers=3, socialNbFollows=8)
     X = transform(at_default, params)
     assert (X[:, FEATURE_NAMES.index("followers_excess")] == 0).all()
@@ -30,7 +30,7 @@ def test_platform_defaults_count_as_no_social_activity(users):
 
 
 def test_recent_login_scores_higher_than_old_login(users):
-    params = fit_transform_params(users, CONFIG.features)
+    params = fit_transform_params(users, CONFIG.features, None)
     col = FEATURE_NAMES.index("login_recency")
     recent = transform(users.assign(daysSinceLastLogin=12), params)[:, col]
     old = transform(users.assign(daysSinceLastLogin=700), params)[:, col]
@@ -38,16 +38,32 @@ def test_recent_login_scores_higher_than_old_login(users):
 
 
 def test_new_users_outside_fitted_range_are_clipped(users):
-    params = fit_transform_params(users, CONFIG.features)
+    params = fit_transform_params(users, CONFIG.features, None)
     extreme = users.assign(productsSold=10**9, daysSinceLastLogin=0)
     X = transform(extreme, params)
     assert X.min() >= 0.0 and X.max() <= 1.0
 
 
 def test_decisions_name_every_feature_and_exclusion(users):
-    params = fit_transform_params(users, CONFIG.features)
+    params = fit_transform_params(users, CONFIG.features, None)
     doc = feature_decisions(params, CONFIG.features)
     assert [u["name"] for u in doc["used"]] == list(FEATURE_NAMES)
     excluded = {e["column"] for e in doc["excluded"]}
     assert {"seniority", "hasAnyApp", "seniorityAsMonths", "countryCode"} <= excluded
     assert all(u["reason"] for u in doc["used"])
+
+
+def test_recency_is_censored_at_the_placeholder_bound(users):
+    """Beyond the bound every user reads "no login for at least that long": one value."""
+    bound = int(users["daysSinceLastLogin"].quantile(0.6))
+    params = fit_transform_params(users, CONFIG.features, bound)
+    recency = [p for p in params if p["column"] == "daysSinceLastLogin"][0]
+    assert recency["censor"] == bound
+    assert all(p["censor"] is None for p in params if p is not recency)
+    X = transform(users, params)
+    j = params.index(recency)
+    old = users["daysSinceLastLogin"].to_numpy() >= bound
+    assert len(np.unique(X[old, j])) == 1 and X[old, j].min() == X[:, j].min()
+    moved = users.assign(daysSinceLastLogin=np.where(old, bound + 500,
+                                                     users["daysSinceLastLogin"]))
+    np.testing.assert_array_equal(transform(moved, params), X)

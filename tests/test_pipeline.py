@@ -12,9 +12,12 @@ import pytest
 from analysis.catalog import ARTIFACTS, MANIFEST, RUN, verify
 from analysis.config import load_config
 from analysis.errors import ValidationFailed
-from analysis.features.activity import product_activity
+from analysis.features.activity import PRODUCT_COLUMNS, product_activity
 from analysis.intake.files import file_sha256
+from analysis.intake.reader import load_users
 from analysis.pipeline import segment
+from tests.conftest import REAL_DATA as REAL
+from tests.limits import LIMITS
 from tests.synthetic import make_users, write_csv
 
 
@@ -134,3 +137,43 @@ def test_scoring_training_users_gives_back_their_kmeans_clusters(first_run):
         if sol["algorithm"] == "kmeans":
             scored = score_frame(users, model, "kmeans", sol["k"])
             assert (scored["cluster"].to_numpy() == labels[f"kmeans_k{sol['k']}"]).all()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_segments_answer_the_marketing_questions(real_artifacts):
+    """Acceptance of the segments issue on the real export: sizes add up; every tier holding
+    over 1 % of users has two segments or more; inactive users with product history are never
+    in a never-engaged segment; every user has a reason."""
+    out, manifest = real_artifacts
+    labels = pd.read_parquet(out / "labels.parquet")
+    segments = json.loads((out / "segments.json").read_text())
+    assert sum(manifest["segments"].values()) == manifest["rows_clustered"] == len(labels)
+    assert sum(r["size"] for r in segments["records"]) == len(labels)
+    per_tier = labels.groupby("tier", observed=True)["segment"].nunique()
+    shares = labels["tier"].value_counts(normalize=True)
+    assert all(per_tier[t] >= 2 for t in shares.index if shares[t] > 0.01)
+    users = load_users(REAL, LIMITS)
+    history = (users[PRODUCT_COLUMNS] > 0).any(axis=1).to_numpy()
+    no_history = {r["segment"] for r in segments["records"]
+                  if {segments["groups"][m] for m in r["members"]} == {"no_history"}}
+    assert not labels["segment"].isin(no_history).to_numpy()[history].any()
+    assert labels["reason"].str.len().gt(0).all()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_every_training_user_gets_its_own_cluster_back_for_every_solution(real_artifacts):
+    from analysis.scoring.score import load_model, score_frame
+
+    out, _ = real_artifacts
+    model = load_model(out / "model.json")
+    labels = pd.read_parquet(out / "labels.parquet")
+    users = load_users(REAL, LIMITS)
+    for sol in model["solutions"]:
+        got = score_frame(users, model, sol["algorithm"], sol["k"])
+        own = labels[f"{sol['algorithm']}_k{sol['k']}"].to_numpy()
+        assert (got["cluster"].to_numpy() == own).all(), (sol["algorithm"], sol["k"])
+    chosen = score_frame(users, model, seniority=users["seniority"].to_numpy())
+    assert (chosen["segment"].to_numpy() == labels["segment"].astype(str).to_numpy()).all()
+    assert (chosen["reason"].to_numpy() == labels["reason"].to_numpy()).all()

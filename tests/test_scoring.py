@@ -25,8 +25,9 @@ from analysis.features.transform import transform
 from analysis.intake.kinds import EXPECTED_TEXT
 from analysis.scoring import output, rules
 from analysis.scoring import score as scoring
+from analysis.scoring.nearest import assign_nearest
 from tests.limits import LIMITS
-from tests.scoring_helpers import build_test_model, write_model
+from tests.scoring_helpers import build_test_model, fit_test_model, write_model
 from tests.synthetic import make_users, to_csv_text, write_csv
 
 ID_TEXT = EXPECTED_TEXT["int64"]
@@ -89,40 +90,60 @@ def nearest_centroid_reference(X, centroids):
     return dist.argmin(axis=1), ranked[:, 0], ranked[:, 1] - ranked[:, 0]
 
 
-def test_score_frame_agrees_with_a_plain_numpy_reference(model):
-    users = make_users(500, seed=3)
-    for sol in model["solutions"]:
+def test_new_users_get_the_nearest_centroid_as_a_plain_numpy_reference(model):
+    users = make_users(500, seed=3).assign(productsSold=lambda f: f["productsSold"] + 1000)
+    digits = model["scoring"]["round_digits"]
+    for sol in model["solutions"]:  # no user is a training row: no stored label applies
         got = scoring.score_frame(users, model, sol["algorithm"], sol["k"])
         cluster, distance, margin = nearest_centroid_reference(
             transform(users, model["features"]), np.asarray(sol["centroids"]))
         assert (got["cluster"].to_numpy() == cluster).all()
-        np.testing.assert_allclose(got["distance"].to_numpy(), distance, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(got["margin"].to_numpy(), margin, rtol=0, atol=1e-12)
+        tolerance = 0.5 * 10.0 ** -digits + 1e-12
+        np.testing.assert_allclose(got["distance"].to_numpy(), distance, rtol=0, atol=tolerance)
+        np.testing.assert_allclose(got["margin"].to_numpy(), margin, rtol=0, atol=tolerance)
         assert list(got["tier"]) == [sol["tier_of_cluster"][c] for c in cluster]
         assert list(got.columns) == scoring.SCORED_COLUMNS
         assert set(got["algorithm"]) == {sol["algorithm"]} and set(got["k"]) == {sol["k"]}
 
 
-def test_ties_go_to_the_lowest_cluster_and_margin_is_zero():
-    X = np.array([[0.5, 0.5], [0.0, 0.0]])
+def test_ties_within_the_tolerance_go_to_the_lowest_cluster_and_are_reported():
+    X = np.array([[0.5, 0.5], [0.0, 0.0], [0.5 + 1e-12, 0.5]])
     centroids = np.array([[0.0, 0.5], [1.0, 0.5], [0.0, 0.0]])  # row 0 is equidistant to 0 and 1
-    cluster, distance, margin = scoring.assign_nearest(X, centroids)
-    assert cluster.tolist() == [0, 2]
-    assert distance.tolist() == [0.5, 0.0]
-    assert margin.tolist() == [0.0, 0.5]
+    cluster, distance, margin, tied = assign_nearest(X, centroids, 1e-9)
+    assert cluster.tolist() == [0, 2, 0]  # row 2 is 1e-12 nearer to cluster 1: still a tie
+    assert distance.tolist()[:2] == [0.5, 0.0]
+    assert margin.tolist()[:2] == [0.0, 0.5]
+    assert tied.tolist() == [True, False, True]
 
 
-def test_one_cluster_has_zero_margin():
-    cluster, _, margin = scoring.assign_nearest(np.random.default_rng(0).random((5, 3)),
-                                                np.zeros((1, 3)))
-    assert cluster.tolist() == [0] * 5 and margin.tolist() == [0.0] * 5
+def test_one_cluster_has_zero_margin_and_no_tie():
+    cluster, _, margin, tied = assign_nearest(np.random.default_rng(0).random((5, 3)),
+                                              np.zeros((1, 3)), 1e-9)
+    assert cluster.tolist() == [0] * 5 and margin.tolist() == [0.0] * 5 and not tied.any()
 
 
 def test_blocks_do_not_change_results(model, monkeypatch):
+    from analysis.scoring import nearest
+
     users = make_users(300, seed=4)
     whole = scoring.score_frame(users, model)
-    monkeypatch.setattr(scoring, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(nearest, "BLOCK_ROWS", 7)
     pd.testing.assert_frame_equal(scoring.score_frame(users, model), whole)
+
+
+def test_training_users_get_their_own_clusters_back_for_every_solution():
+    """Ward has no rule for new points; the label table returns the stored labels."""
+    users = make_users(600, seed=0)
+    model, fitted = fit_test_model(users)
+    wrong_by_centroid = 0
+    for sol in model["solutions"]:
+        own = fitted[f"{sol['algorithm']}_k{sol['k']}"]
+        got = scoring.score_frame(users, model, sol["algorithm"], sol["k"])
+        assert (got["cluster"].to_numpy() == own).all(), sol["algorithm"]
+        centroid = nearest_centroid_reference(transform(users, model["features"]),
+                                              np.asarray(sol["centroids"]))[0]
+        wrong_by_centroid += int((centroid != own).sum())
+    assert wrong_by_centroid > 0  # the table is what makes them right, not luck
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,7 +165,7 @@ LONG = "x" * 60
     ("productsSold", "", "productsSold is empty"),
     ("socialNbFollowers", LONG, f'socialNbFollowers "{"x" * 37}..." is not {INT_TEXT}'),
     ("daysSinceLastLogin", "-1", 'daysSinceLastLogin "-1" is negative'),
-    ("daysSinceLastLogin", "99999", "daysSinceLastLogin 99999 is greater than seniority 3205"),
+    ("daysSinceLastLogin", "4000", "daysSinceLastLogin 4000 is greater than seniority 3205"),
 ])
 def test_each_reject_reason(model, new_users, column, value, reason):
     new_users.loc[4, "seniority"] = "3205"
@@ -440,7 +461,7 @@ def test_clean_file_exits_0_and_output_is_deterministic(model_path, tmp_path, ca
         assert code == 0
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
-    assert outputs[0].startswith(b"identifierHash,cluster,tier,distance,margin,algorithm,k\r\n")
+    assert outputs[0].startswith((",".join(scoring.SCORED_COLUMNS) + "\r\n").encode())
 
 
 def test_failed_run_leaves_previous_output_untouched(model_path, new_users, tmp_path, capsys,

@@ -1,14 +1,25 @@
 """Tier assignment by activity score (never by cluster index), baseline rule, profiles."""
 
 import numpy as np
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.config import load_config
-from analysis.features.activity import activity_scores
+from analysis.features.activity import PRODUCT_COLUMNS, activity_scores
+from analysis.segments.assign import assign_segments, segment_map, segment_table
 from analysis.segments.baseline import baseline_tiers, confusion
 from analysis.segments.profiles import group_profiles, tier_tests
+from analysis.segments.reasons import reasons
 from analysis.segments.tiers import tier_counts, tiers_from_scores
+from analysis.segments.types import (
+    TYPE_GROUP,
+    jenks_two_classes,
+    recent_cut_days,
+    segment_types,
+)
+from analysis.vocabulary import TIERS
+from tests.synthetic import make_users
 
 CONFIG = load_config()
 RANK = {"inactive": 0, "moderate": 1, "active": 2}
@@ -87,3 +98,91 @@ def test_profile_and_tests(users):
     assert 0 < tests["daysSinceLastLogin"]["epsilon_squared"] <= 1
     same = tier_tests(users, np.full(len(users), "moderate"))  # one group: no effect at all
     assert all(t["epsilon_squared"] == 0.0 and t["p_value"] == 1.0 for t in same)
+
+
+# --------------------------------------------------------------------------------------------
+# segments inside the tiers
+
+
+def _users_with_history(n=5000, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = make_users(n, seed=seed)
+    for column in PRODUCT_COLUMNS:
+        frame[column] = rng.integers(0, 3, n) * (rng.random(n) < 0.2)
+    frame["daysSinceLastLogin"] = rng.integers(0, 710, n)
+    return frame
+
+
+def test_every_user_has_one_segment_and_history_never_sits_with_no_history():
+    users = _users_with_history()
+    tiers = np.random.default_rng(1).choice(list(TIERS), len(users)).astype(object)
+    types = segment_types(users, 691, recent_cut_days(users["daysSinceLastLogin"], 691))
+    mapping = segment_map(tiers, types, 0.05)
+    segments = assign_segments(tiers, types, mapping)
+    table = segment_table(mapping, segments)
+    assert all(isinstance(s, str) and s.startswith(t + "/")
+               for s, t in zip(segments, tiers, strict=True))
+    assert sum(r["users"] for r in table) == len(users)
+    history = (users[PRODUCT_COLUMNS] > 0).any(axis=1).to_numpy()
+    for row in table:
+        inside = segments == row["segment"]
+        groups = {TYPE_GROUP[m] for m in row["members"]}
+        assert len(groups) == 1  # a segment never mixes groups
+        if groups == {"no_history"}:
+            assert not history[inside].any()
+        else:
+            assert history[inside].all()
+
+
+def test_a_small_type_merges_its_whole_group_and_the_name_says_so():
+    tiers = np.array(["inactive"] * 100, dtype=object)
+    types = np.array(["lapsed_sellers"] * 2 + ["lapsed_buyers"] * 48 + ["dormant"] * 50,
+                     dtype=object)
+    mapping = segment_map(tiers, types, 0.05)  # 2 sellers < 5 % of users: the group merges
+    assert mapping["inactive"] == {"dormant": "inactive/dormant",
+                                   "lapsed_sellers": "inactive/lapsed",
+                                   "lapsed_buyers": "inactive/lapsed"}
+
+
+def test_types_follow_role_and_recency_band():
+    frame = pd.DataFrame({c: [0] * 7 for c in PRODUCT_COLUMNS})
+    frame.loc[[3, 4], "productsSold"] = 2
+    frame.loc[5, "productsBought"] = 1
+    frame.loc[6, "productsWished"] = 4
+    frame["daysSinceLastLogin"] = [700, 300, 10, 700, 10, 300, 10]
+    assert segment_types(frame, 691, 121).tolist() == [
+        "dormant", "idle", "visitors", "lapsed_sellers", "sellers", "lapsed_buyers", "likers"]
+
+
+def test_two_class_natural_break_equals_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        v = np.unique(rng.normal(size=30))
+        w = rng.integers(1, 50, len(v)).astype(float)
+
+        def within(i, v=v, w=w):
+            parts = (slice(0, i + 1), slice(i + 1, None))
+            return sum(((v[s] - np.average(v[s], weights=w[s])) ** 2 * w[s]).sum()
+                       for s in parts)
+
+        assert jenks_two_classes(v, w) == v[min(range(len(v) - 1), key=within)]
+
+
+def test_the_recent_cut_ignores_censored_users():
+    days = np.array([5] * 50 + [20] * 50 + [300] * 40 + [691] * 500)
+    assert recent_cut_days(days, 691) == recent_cut_days(days[days < 691], None) == 20
+
+
+def test_reasons_are_integers_and_fixed_words():
+    frame = pd.DataFrame({"productsSold": [12, 0, 0, 3], "productsListed": [0, 0, 0, 1],
+                          "productsBought": [0, 0, 0, 2], "socialProductsLiked": [0, 0, 0, 5],
+                          "productsWished": [0, 0, 0, 0], "daysSinceLastLogin": [22, 702, 1, 0]})
+    got = reasons(frame, np.array([False, True, False, False]), 691).tolist()
+    assert got == ["sold 12; last login 22 days ago",
+                   "never listed, sold, bought, liked or wished; no login recorded since the "
+                   "placeholder date (702+ days)",
+                   "never listed, sold, bought, liked or wished; last login 1 day ago",
+                   "sold 3, 1 listed, bought 2; last login today"]
+    unknown = reasons(frame.iloc[[1]], None, 691).tolist()
+    assert unknown == ["never listed, sold, bought, liked or wished; no login recorded in the "
+                       "last 691+ days"]

@@ -94,7 +94,7 @@ def expected_rows(raw: pd.DataFrame, rule_id: str) -> list[int]:
 def broken():
     """(text frame, report) of one validation run over all the faults at once."""
     raw = broken_users()
-    return raw, validate_users(raw, "broken.csv", CONFIG.validation)
+    return raw, validate_users(raw, "broken.csv", CONFIG.validation, CONFIG.placeholder)
 
 
 def by_id(report) -> dict[str, dict]:
@@ -127,7 +127,8 @@ def test_severities_are_recorded(broken):
     _, report = broken
     severity = {e["id"]: e["severity"] for e in report["expectations"]}
     assert {i for i, s in severity.items() if s == WARNING} == {
-        "no_extra_columns", "one_country_per_code", "one_code_per_country", "sold_with_pass_rate"}
+        "no_extra_columns", "one_country_per_code", "one_code_per_country", "sold_with_pass_rate",
+        "login_placeholder"}
     assert set(severity.values()) <= set(SEVERITIES)
 
 
@@ -147,7 +148,8 @@ def test_summary_names_column_rule_share_and_ids(broken):
 
 def test_clean_synthetic_data_passes_in_any_column_order():
     raw = as_text(make_users(300, seed=2))
-    report = validate_users(raw[raw.columns[::-1]], "clean.csv", CONFIG.validation)
+    report = validate_users(raw[raw.columns[::-1]], "clean.csv", CONFIG.validation,
+                            CONFIG.placeholder)
     assert report["status"] == "pass"
     assert all(e["success"] for e in report["expectations"])
     assert all(e["unexpected_count"] in (0, None) for e in report["expectations"])
@@ -157,7 +159,7 @@ def test_clean_synthetic_data_passes_in_any_column_order():
 def test_missing_column_is_named_and_other_rules_still_run():
     raw = as_text(make_users(300, seed=3)).drop(columns=["gender"])
     raw.loc[0, "productsPassRate"] = "150.0"
-    report = validate_users(raw, "x.csv", CONFIG.validation)
+    report = validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder)
     entries = by_id(report)
     assert entries["columns_present"]["columns"] == ["gender"]
     assert not entries["columns_present"]["success"]
@@ -170,7 +172,7 @@ def test_type_errors_do_not_crash_value_rules():
     raw = as_text(make_users(300, seed=4))
     raw["seniority"] = "about ten years"
     raw.loc[:5, "productsSold"] = "n/a"
-    report = validate_users(raw, "x.csv", CONFIG.validation)
+    report = validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder)
     entries = by_id(report)
     assert entries["type.seniority"]["unexpected_count"] == 300
     assert entries["type.productsSold"]["unexpected_count"] == 6
@@ -180,7 +182,7 @@ def test_type_errors_do_not_crash_value_rules():
 
 def test_too_few_rows_and_extra_columns():
     raw = as_text(make_users(CONFIG.validation.min_rows - 1, seed=5)).assign(note="x")
-    entries = by_id(validate_users(raw, "x.csv", CONFIG.validation))
+    entries = by_id(validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder))
     assert not entries["row_count"]["success"]
     assert entries["row_count"]["observed"] == CONFIG.validation.min_rows - 1
     assert entries["no_extra_columns"]["columns"] == ["note"]
@@ -190,11 +192,11 @@ def test_too_few_rows_and_extra_columns():
 def test_warnings_only_is_warn_and_the_report_is_deterministic(tmp_path):
     raw = as_text(make_users(300, seed=6))
     raw.loc[0, ["productsSold", "productsPassRate"]] = ["2", "0.0"]
-    report = validate_users(raw, "x.csv", CONFIG.validation)
+    report = validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder)
     assert report["status"] == "warn"
     assert format_summary(report).startswith("PASS with warnings")
     first = json_bytes(report)
-    second = json_bytes(validate_users(raw, "x.csv", CONFIG.validation))
+    second = json_bytes(validate_users(raw, "x.csv", CONFIG.validation, CONFIG.placeholder))
     assert first == second
     loaded = json.loads(first)
     assert list(loaded)[:5] == ["source", "sha256", "rows", "columns", "status"]

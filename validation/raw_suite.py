@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from analysis.config import ValidationConfig
+from analysis.config import PlaceholderConfig, ValidationConfig
+from analysis.features.placeholder import detect_login_placeholder, placeholder_mask
 from analysis.intake.kinds import EXPECTED_TEXT, anchored
 from analysis.intake.schema import (
     CIVILITY_IDS,
@@ -33,6 +35,8 @@ MONTHS_OK = "_check_months_consistent"
 YEARS_OK = "_check_years_consistent"
 CODE_ONE_COUNTRY = "_check_code_has_one_country"
 COUNTRY_ONE_CODE = "_check_country_has_one_code"
+LOGIN_MEASURED = "_check_login_not_placeholder"
+PLACEHOLDER_RULE = "login_placeholder"
 SOLD_HAS_RATE = "_check_sold_has_pass_rate"
 
 ROW_COUNT_RULE = "row_count"
@@ -204,6 +208,10 @@ def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
         rules.append(_check_rule("one_code_per_country", COUNTRY[::-1],
                                  "each country name has one countryCode",
                                  COUNTRY_ONE_CODE, WARNING))
+    if have.issuperset(LOGIN):
+        rules.append(_check_rule(PLACEHOLDER_RULE, LOGIN[::-1],
+                                 "daysSinceLastLogin is a measured login, not a placeholder date "
+                                 "at a fixed offset after sign-up", LOGIN_MEASURED, WARNING))
     if have.issuperset(SOLD):
         rules.append(_check_rule("sold_with_pass_rate", SOLD,
                                  "a user who sold products has productsPassRate > 0",
@@ -214,3 +222,34 @@ def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
 def raw_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
     """Every rule for a raw export whose header lists ``present`` columns, in report order."""
     return _structure_rules(present, v) + _value_rules(present, v)
+
+
+def placeholder_check(typed: pd.DataFrame, cfg: PlaceholderConfig
+                      ) -> tuple[pd.Series, dict[str, Any] | None]:
+    """The check column of the ``login_placeholder`` warning, and the detection behind it.
+
+    True = a measured login, False = a login date on a placeholder offset, <NA> = an input
+    cell missing; the detection (:func:`analysis.features.placeholder.detect_login_placeholder`)
+    is None when the columns are absent.
+    """
+    column = pd.Series(pd.NA, index=typed.index, dtype="boolean", name=LOGIN_MEASURED)
+    if not set(LOGIN).issubset(typed.columns):
+        return column, None
+    ok = (typed[LOGIN[0]].notna() & typed[LOGIN[1]].notna()).to_numpy(dtype=bool)
+    seniority = typed[LOGIN[1]].to_numpy()[ok].astype(np.int64)
+    days = typed[LOGIN[0]].to_numpy()[ok].astype(np.int64)
+    found = detect_login_placeholder(seniority, days, cfg)
+    column[ok] = ~placeholder_mask(seniority, days, found["placeholders"])
+    return column, found
+
+
+def placeholder_messages(found: dict[str, Any]) -> list[str]:
+    """The warning's sentences: each placeholder offset with its cohort and users."""
+    lines = [f"offset {p['offset']:,} days after sign-up for sign-ups {p['seniority_min']:,}-"
+             f"{p['seniority_max']:,} days ago: {p['users']:,} users "
+             f"({p['share_of_cohort']:.1%} of that cohort), last login {p['days_min']:,}-"
+             f"{p['days_max']:,} days ago" for p in found["placeholders"]]
+    if found["censor_days"] is not None:
+        lines.append(f"their recency is censored: no login recorded for at least "
+                     f"{found['censor_days']:,} days")
+    return lines

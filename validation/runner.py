@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.config import ValidationConfig
+from analysis.config import PlaceholderConfig, ValidationConfig
 from analysis.errors import QUOTE_CHARS, clip, clip_list
 from analysis.intake.reader import coerce_types, to_numpy_dtypes
 from analysis.intake.schema import COLUMNS, ID_COLUMN
@@ -18,8 +18,11 @@ from validation.columns import extra_messages, missing_messages, suggest_renames
 from validation.raw_suite import (
     COLUMNS_RULE,
     EXTRA_COLUMNS_RULE,
+    PLACEHOLDER_RULE,
     ROW_COUNT_RULE,
     derived_checks,
+    placeholder_check,
+    placeholder_messages,
     raw_rules,
 )
 from validation.rules import CRITICAL, TEXT_FRAME, TYPED_FRAME, WARNING, Rule
@@ -31,12 +34,15 @@ PERCENT_DECIMALS = 4
 INDENT = " " * 8
 
 
-def _frames(raw: pd.DataFrame, cfg: ValidationConfig) -> dict[str, pd.DataFrame]:
+def _frames(raw: pd.DataFrame, cfg: ValidationConfig, placeholder: PlaceholderConfig
+            ) -> tuple[dict[str, pd.DataFrame], dict[str, Any] | None]:
     """The two validated frames: the file's text with empty cells as missing, and the typed
-    schema columns (bad cells <NA>, NumPy dtypes where complete) plus derived check columns."""
+    schema columns (bad cells <NA>, NumPy dtypes where complete) plus derived check columns;
+    and the login placeholder detection (None without the columns it needs)."""
     typed = to_numpy_dtypes(coerce_types(raw[[c for c in raw.columns if c in COLUMNS]])[0])
-    return {TEXT_FRAME: raw.mask(raw.eq("")),
-            TYPED_FRAME: pd.concat([typed, derived_checks(typed, cfg)], axis=1)}
+    login, found = placeholder_check(typed, placeholder)
+    checks = pd.concat([typed, derived_checks(typed, cfg), login], axis=1)
+    return {TEXT_FRAME: raw.mask(raw.eq("")), TYPED_FRAME: checks}, found
 
 
 def _example_label(raw: pd.DataFrame, index: Any) -> str:
@@ -141,7 +147,8 @@ def _status(entries: list[dict[str, Any]]) -> str:
 
 
 def validate_users(raw: pd.DataFrame, source: str, cfg: ValidationConfig,
-                   sha256: str | None = None) -> dict[str, Any]:
+                   placeholder: PlaceholderConfig, sha256: str | None = None
+                   ) -> dict[str, Any]:
     """Run the raw-input suite on ``raw`` (rows x columns of text, as read_raw_table returns).
 
     Returns the report: ``source`` (file name), ``sha256``, ``rows``, ``columns`` (file order),
@@ -153,15 +160,21 @@ def validate_users(raw: pd.DataFrame, source: str, cfg: ValidationConfig,
     entry also lists the ``missing`` columns, ``suggestions`` (missing column -> the file's
     near-identical column, e.g. ``productsSold`` -> ``products_sold``) and a ``messages``
     sentence per missing column; ``no_extra_columns`` lists the ``extra`` columns and
-    ``renamed_from``. Reordered columns pass: only the set of names is checked.
+    ``renamed_from``. Reordered columns pass: only the set of names is checked. The
+    ``login_placeholder`` warning carries the detection as ``details`` (offsets per cohort,
+    users, the censoring bound) and one ``messages`` sentence per offset.
     """
     from validation.gx import run_rules
 
     rules = raw_rules(list(raw.columns), cfg)
-    outcome = run_rules(_frames(raw, cfg), rules)
-    limit = cfg.examples
-    cutoff = cfg.rename_cutoff
-    entries = [_entry(rule, outcome[rule.id], raw, limit, cutoff) for rule in rules]
+    frames, found = _frames(raw, cfg, placeholder)
+    outcome = run_rules(frames, rules)
+    entries = [_entry(rule, outcome[rule.id], raw, cfg.examples, cfg.rename_cutoff)
+               for rule in rules]
+    for entry in entries:
+        if entry["id"] == PLACEHOLDER_RULE and found is not None:
+            entry["details"] = found
+            entry["messages"] = placeholder_messages(found)
     failed = [e for e in entries if not e["success"]]
     return {
         "source": source,

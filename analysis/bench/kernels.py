@@ -224,10 +224,13 @@ def run_bench(data_path, config: Settings, scale_sizes: list[int] | None = None,
     from analysis.features.activity import score_weights
     from analysis.features.transform import fit_transform_params, transform
     from analysis.intake.reader import InputLimits, load_users
+    from analysis.pipeline.nodes import find_placeholder
     from analysis.scoring import score as scoring
 
     users = load_users(data_path, InputLimits.of(config.validation))
-    X = transform(users, fit_transform_params(users, config.features))
+    placeholder = find_placeholder(users, config.placeholder)
+    X = transform(users, fit_transform_params(users, config.features,
+                                              placeholder["censor_days"]))
     distinct = Distinct.of(X)
     weights = score_weights(config.tiers.weights)
     solutions = [*kmeans_over_k(distinct, config.kmeans, weights).values(),

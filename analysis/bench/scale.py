@@ -25,6 +25,7 @@ from analysis.features import transform as features
 from analysis.features.activity import activity_scores, score_weights
 from analysis.intake.reader import InputLimits, coerce_types, read_raw_table, to_numpy_dtypes
 from analysis.intake.schema import COUNT_COLUMNS, ID_COLUMN
+from analysis.pipeline.nodes import find_placeholder
 from analysis.pipeline.runner import peak_rss_mb
 from analysis.scoring.model import build_model
 from analysis.segments import tiers as segments
@@ -72,13 +73,15 @@ def scale_run(n: int, data_path: Path, config: Settings, seed: int = 0) -> dict[
     base = to_numpy_dtypes(coerce_types(read_raw_table(data_path, limits))[0])
     users = timed("resample", noisy_resample, base, n, seed)
     raw = timed("to_text", as_text, users)
-    report = timed("validate", validate_users, raw, f"resampled-{n}", config.validation)
+    report = timed("validate", validate_users, raw, f"resampled-{n}",
+                   config.validation, config.placeholder)
     del raw
     k = config.scale.k
     weights = score_weights(config.tiers.weights)
 
     def cluster():
-        params = features.fit_transform_params(users, config.features)
+        censor = find_placeholder(users, config.placeholder)["censor_days"]
+        params = features.fit_transform_params(users, config.features, censor)
         distinct = Distinct.of(features.transform(users, params))
         labels, _, _ = kmeans_fit(distinct.rows, distinct.counts, k, config.kmeans)
         centroids = weighted_centroids(distinct.rows, distinct.counts, labels, k)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,55 +34,76 @@ def jaccard_best_match(orig: np.ndarray, boot: np.ndarray, present: np.ndarray,
     return jac.max(axis=1)
 
 
+ABSENT = 255  # refit label of a distinct row the resample does not hold
+
+
+def resample_weights(distinct: Distinct, seed: np.random.SeedSequence) -> np.ndarray:
+    """One bootstrap resample of the n users: users drawn per distinct row, int64[m]."""
+    n = distinct.n_users
+    return np.random.default_rng(seed).multinomial(n, distinct.counts / n)
+
+
 def resample_jaccards(distinct: Distinct, solutions: dict[tuple[str, int], Solution],
                       kmeans_cfg: KMeansConfig, seed: np.random.SeedSequence
-                      ) -> dict[tuple[str, int], np.ndarray]:
+                      ) -> tuple[dict[tuple[str, int], np.ndarray], dict[tuple[str, int],
+                                                                        np.ndarray]]:
     """One bootstrap resample: refit every solution's algorithm, best Jaccard per cluster.
 
-    The resample draws n users with replacement (multinomial counts over the distinct rows).
-    Ward builds one tree and cuts every k from it; K-Means refits each k exactly as the main fit.
+    The resample draws n users with replacement (:func:`resample_weights`). Ward builds one
+    tree and cuts every k from it; K-Means refits each k exactly as the main fit. Returns the
+    Jaccards float64[k] and the refit labels uint8[m] (ABSENT off the resample) by solution.
     """
-    rng = np.random.default_rng(seed)
-    n = int(distinct.counts.sum())
-    boot_w = rng.multinomial(n, distinct.counts / n)
+    boot_w = resample_weights(distinct, seed)
     present = boot_w > 0
     rows, w = distinct.rows[present], boot_w[present]
     ward_ks = sorted(k for algo, k in solutions if algo == "ward")
     flat = ward_flat_labels(ward_linkage(rows, w), ward_ks) if ward_ks else {}
     weight = distinct.counts.astype(np.float64)
-    out = {}
+    jaccards, refits = {}, {}
     for (algo, k), sol in solutions.items():
         boot = (np.asarray(flat[k]) if algo == "ward"
                 else kmeans_fit(rows, w, k, kmeans_cfg)[0])
-        full = np.zeros(len(distinct.counts), dtype=np.int64)
+        full = np.full(len(distinct.counts), ABSENT, dtype=np.uint8)
         full[present] = boot
-        out[(algo, k)] = jaccard_best_match(sol.labels, full, present, weight, sol.k, k)
-    return out
+        jaccards[(algo, k)] = jaccard_best_match(sol.labels, full.astype(np.int64), present,
+                                                 weight, sol.k, k)
+        refits[(algo, k)] = full
+    return jaccards, refits
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Every solution's per-cluster stability rows, and each resample's refit labels."""
+
+    rows: list[dict[str, Any]]
+    refits: list[dict[tuple[str, int], np.ndarray]]
+    seeds: list[np.random.SeedSequence]
 
 
 def bootstrap_stability(distinct: Distinct, solutions: dict[tuple[str, int], Solution],
                         kmeans_cfg: KMeansConfig, stability_cfg: StabilityConfig,
-                        progress=None) -> list[dict[str, Any]]:
+                        progress=None) -> Bootstrap:
     """Hennig-style bootstrap stability of every solution: per-cluster mean Jaccard.
 
-    ``stability_cfg``: resamples, random_state, n_jobs. Resample i uses the i-th
-    child of SeedSequence(random_state), so results do not depend on the number of workers.
-    ``[selection].min_stability`` is the mean Jaccard a cluster needs to count as stable.
+    Resample i uses the i-th child of SeedSequence(random_state), so results do not depend on
+    the number of workers. ``[selection].min_stability`` is the mean Jaccard a cluster needs
+    to count as stable.
     """
-    seeds = np.random.SeedSequence(stability_cfg.random_state).spawn(
-        stability_cfg.resamples)
+    seeds = np.random.SeedSequence(stability_cfg.random_state).spawn(stability_cfg.resamples)
     totals = {key: np.zeros(sol.k) for key, sol in solutions.items()}
+    refits = []
     task = functools.partial(resample_jaccards, distinct, solutions, kmeans_cfg)
-    for result in in_order(task, seeds, stability_cfg.n_jobs):
-        for key, jac in result.items():
+    for jaccards, labels in in_order(task, seeds, stability_cfg.n_jobs):
+        for key, jac in jaccards.items():
             totals[key] += jac
+        refits.append(labels)
         if progress:
             progress()
-    out = []
+    rows = []
     for (algo, k), total in sorted(totals.items()):
         per_cluster = total / len(seeds)
-        out.append({"algorithm": algo, "k": k,
-                    "per_cluster_jaccard": [round(float(j), 6) for j in per_cluster],
-                    "mean": round(float(per_cluster.mean()), 6),
-                    "min": round(float(per_cluster.min()), 6)})
-    return out
+        rows.append({"algorithm": algo, "k": k,
+                     "per_cluster_jaccard": [round(float(j), 6) for j in per_cluster],
+                     "mean": round(float(per_cluster.mean()), 6),
+                     "min": round(float(per_cluster.min()), 6)})
+    return Bootstrap(rows, refits, seeds)

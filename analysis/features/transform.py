@@ -2,8 +2,12 @@
 
 Every feature is oriented so that higher = more active:
 
-    x = clip((min(log1p(max(value - offset, 0)), cap) - lo) / (hi - lo), 0, 1)
+    x = clip((min(log1p(max(min(value, censor) - offset, 0)), cap) - lo) / (hi - lo), 0, 1)
     x = 1 - x   for features marked ``invert`` (recency: fewer days since login = more active)
+
+``censor`` applies to recency only: the login placeholder bound (:mod:`.placeholder`). Days
+since the last login at or beyond it read "no login recorded for at least that many days", the
+same value for all of them, so no distance depends on the unknown part (None: no placeholder).
 
 ``offset`` removes platform defaults (config ``[features]``); ``cap`` is a high quantile of the
 log1p values (config ``features.cap_quantile``) so that a handful of power sellers cannot stretch
@@ -50,8 +54,10 @@ FEATURE_SPECS: tuple[FeatureSpec, ...] = (
     FeatureSpec("products_bought", "productsBought", None, False,
                 "Products bought: completed demand-side transactions."),
     FeatureSpec("login_recency", "daysSinceLastLogin", None, True,
-                "Days since the last login, inverted: recent users score high."),
+                "Days since the last login, inverted: recent users score high; censored at "
+                "the login placeholder's bound (no login recorded for at least that long)."),
 )
+RECENCY_COLUMN = "daysSinceLastLogin"
 FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURE_SPECS)
 FEATURE_COLUMNS: tuple[str, ...] = tuple(spec.column for spec in FEATURE_SPECS)
 
@@ -89,13 +95,30 @@ def log_excess(values: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return np.log1p(np.maximum(values - offset, 0.0))
 
 
-def fit_transform_params(users: pd.DataFrame, feats: FeaturesConfig) -> list[dict[str, Any]]:
+def censors(censor_days: int | None) -> list[float | None]:
+    """The censoring bound of each feature's column: ``censor_days`` for recency, else None."""
+    return [censor_days if spec.column == RECENCY_COLUMN else None for spec in FEATURE_SPECS]
+
+
+def censored_values(values: np.ndarray, bounds: list[float | None]) -> np.ndarray:
+    """``values`` float64[n, f] with column j capped at ``bounds[j]`` (None: untouched)."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    for j, bound in enumerate(bounds):
+        if bound is not None:
+            np.minimum(out[:, j], float(bound), out=out[:, j])
+    return out
+
+
+def fit_transform_params(users: pd.DataFrame, feats: FeaturesConfig,
+                         censor_days: int | None) -> list[dict[str, Any]]:
     """Fit per-feature ``offset``, ``cap``, ``lo``, ``hi`` (log1p units) on ``users`` [n rows].
 
     Returns one plain dict per feature (JSON-ready, the ``features`` entry of model.json).
     """
     offset = np.asarray(offsets(feats))
-    logged = log_excess(users[list(FEATURE_COLUMNS)].to_numpy(np.float64), offset)
+    bounds = censors(censor_days)
+    logged = log_excess(censored_values(users[list(FEATURE_COLUMNS)].to_numpy(np.float64),
+                                        bounds), offset)
     caps = np.quantile(logged, feats.cap_quantile, axis=0, method="linear")
     capped = np.minimum(logged, caps)
     params = []
@@ -104,7 +127,9 @@ def fit_transform_params(users: pd.DataFrame, feats: FeaturesConfig) -> list[dic
             "name": spec.name,
             "column": spec.column,
             "offset": float(offset[j]),
+            "censor": bounds[j],
             "cap": float(caps[j]),
+            "key_limit": key_limit(float(caps[j])),
             "lo": float(capped[:, j].min()),
             "hi": float(capped[:, j].max()),
             "invert": spec.invert,
@@ -112,9 +137,21 @@ def fit_transform_params(users: pd.DataFrame, feats: FeaturesConfig) -> list[dic
     return params
 
 
+def key_limit(cap: float) -> int:
+    """The smallest integer excess x >= 0 with log1p(x) >= ``cap``: above it every value maps
+    to the same capped feature, so ``min(excess, key_limit)`` identifies the feature exactly."""
+    x = max(int(np.floor(np.expm1(cap))), 0)
+    while np.log1p(x) < cap:
+        x += 1
+    while x > 0 and np.log1p(x - 1) >= cap:
+        x -= 1
+    return x
+
+
 def transform(users: pd.DataFrame, params: list[dict[str, Any]]) -> np.ndarray:
     """Apply fitted ``params`` to ``users``: float64[n, f] in [0, 1], higher = more active."""
-    values = users[[p["column"] for p in params]].to_numpy(np.float64)
+    values = censored_values(users[[p["column"] for p in params]].to_numpy(np.float64),
+                             [p.get("censor") for p in params])
     offset = np.array([p["offset"] for p in params])
     cap = np.array([p["cap"] for p in params])
     lo = np.array([p["lo"] for p in params])
@@ -133,8 +170,8 @@ def feature_decisions(params: list[dict[str, Any]], feats: FeaturesConfig) -> di
         for p, spec in zip(params, FEATURE_SPECS, strict=True)
     ]
     return {
-        "formula": "x = clip((min(log1p(max(value - offset, 0)), cap) - lo) / (hi - lo), 0, 1); "
-                   "x = 1 - x when invert",
+        "formula": "x = clip((min(log1p(max(min(value, censor) - offset, 0)), cap) - lo) / "
+                   "(hi - lo), 0, 1); x = 1 - x when invert",
         "cap_quantile": feats.cap_quantile,
         "used": used,
         "excluded": [{"column": c, "reason": r} for c, r in EXCLUDED_COLUMNS.items()],

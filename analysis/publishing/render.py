@@ -21,6 +21,7 @@ from pathlib import Path
 from analysis.config import PROJECT_ROOT, SiteConfig
 from analysis.errors import C2CError
 from analysis.processes import die_with_parent
+from analysis.publishing.csp import secure_site
 from analysis.publishing.static import artifacts_fingerprint
 
 SITE_SOURCE = PROJECT_ROOT / "site"
@@ -163,7 +164,8 @@ def render_site(artifacts: Path, dest: Path, cfg: SiteConfig, error_log: Path, *
         if proc.returncode != 0:
             raise _failure(proc, error_log)
         html_dir = work / "html"
-        for junk in (".buildinfo", ".buildinfo.bak"):
+        secure_site(html_dir)
+        for junk in (".buildinfo", ".buildinfo.bak", "genindex.html"):
             (html_dir / junk).unlink(missing_ok=True)
         for junk in (".doctrees", "_sources"):
             shutil.rmtree(html_dir / junk, ignore_errors=True)

@@ -1,43 +1,79 @@
 """``model.json``: everything a client needs to score a new user, in plain JSON.
 
-Python (``c2c score``) and the browser scorer read the same file and apply the same arithmetic:
-the feature transform of :mod:`analysis.features.transform`, then the nearest centroid (Euclidean)
-of the
-chosen solution. A new user joins the Ward cluster whose centroid is nearest: Ward itself has no
-rule for points that were not in the tree.
+Python (``c2c score``) and the browser scorer read the same file and apply the same rules and
+arithmetic; the browser takes its whole contract from it (columns, kinds, limits, tiers,
+colours, names, reason templates), nothing of the schema is retyped in JavaScript. Layout::
 
-Layout::
-
-    {"schema_version": 1,
-     "features": [{"name", "column", "offset", "cap", "lo", "hi", "invert"}, ...],
+    {"schema_version": 2,
+     "features": [{"name", "column", "offset", "censor", "cap", "lo", "hi", "invert",
+                   "key_limit"}, ...],                    transform (analysis.features.transform)
      "formula": "...",
-     "required_columns": ["identifierHash", <feature columns>],
-     "chosen": {"algorithm": "kmeans", "k": 4},
-     "tiers": ["inactive", "moderate", "active"],
-     "solutions": [{"algorithm", "k", "centroids": [[f floats] x k], "tier_of_cluster": [k str],
-                    "activity_score": [k floats], "sizes": [k ints]}, ...]}
+     "required_columns": ["identifierHash", <feature columns>], "optional_columns": ["seniority"],
+     "kinds": {column: {"pattern": regex, "expected": phrase}},  what a valid cell looks like
+     "limits": {"non_negative": [columns], "maximum": {column: int}},
+     "chosen": {"algorithm", "k"}, "tiers": [...], "tier_colors": {...},
+     "algorithm_names": {...},
+     "placeholder": {"censor_days", "offsets": [{"seniority_min", "seniority_max", "offset"}]},
+     "segments": {"recent_days", "censor_days", "types": [...], "groups": {...},
+                  "labels": {segment: label}, "maps": {solution key: {tier: {type: segment}}}},
+     "reasons": {...templates...},
+     "scoring": {"tie_tolerance", "round_digits"},
+     "label_table": {"solutions", "keys", "labels"},      exact labels of training rows
+     "solutions": [{"algorithm", "k", "centroids", "tier_of_cluster", "activity_score",
+                    "sizes"}, ...]}
+
+A user's cluster: the label table's when its integer key is there (every training user gets its
+own cluster back, for every solution), else the nearest centroid (:mod:`.nearest`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from analysis.intake.schema import ID_COLUMN
-from analysis.vocabulary import TIERS
+from analysis.intake.kinds import EXPECTED_TEXT, anchored
+from analysis.intake.schema import COLUMNS, COUNT_COLUMNS, ID_COLUMN
+from analysis.vocabulary import ALGORITHM_NAMES, TIERS
 
-MODEL_SCHEMA_VERSION = 1
+MODEL_SCHEMA_VERSION = 2
+SENIORITY = "seniority"
+DAYS = "daysSinceLastLogin"
+
+
+def contract(feature_columns: list[str], max_count: int, max_days: int) -> dict[str, Any]:
+    """Columns, kinds and value limits a scored row must meet (the row rules' data)."""
+    required = [ID_COLUMN, *feature_columns]
+    wanted = [*required, SENIORITY]
+    return {
+        "required_columns": required,
+        "optional_columns": [SENIORITY],
+        "kinds": {c: {"kind": COLUMNS[c], "pattern": anchored(COLUMNS[c]),
+                      "expected": EXPECTED_TEXT[COLUMNS[c]]} for c in wanted},
+        "limits": {"non_negative": [c for c in wanted if c in COUNT_COLUMNS or
+                                    c in (DAYS, SENIORITY)],
+                   "maximum": {c: (max_days if c in (DAYS, SENIORITY) else max_count)
+                               for c in wanted if c in COUNT_COLUMNS or c in (DAYS, SENIORITY)}},
+    }
 
 
 def build_model(feature_params: list[dict[str, Any]], formula: str,
-                solutions: list[dict[str, Any]], chosen: dict[str, Any]) -> dict[str, Any]:
-    """Assemble the JSON-ready model from fitted transform params and every (algorithm, k)."""
+                solutions: list[dict[str, Any]], chosen: dict[str, Any],
+                extras: dict[str, Any]) -> dict[str, Any]:
+    """Assemble the JSON-ready model: transform params, every (algorithm, k), and ``extras``
+    (contract, placeholder, segments, reasons, scoring, label_table, tier_colors)."""
     return {
         "schema_version": MODEL_SCHEMA_VERSION,
         "features": feature_params,
         "formula": formula,
-        "required_columns": [ID_COLUMN] + [p["column"] for p in feature_params],
+        **extras["contract"],
         "chosen": {"algorithm": chosen["algorithm"], "k": int(chosen["k"])},
         "tiers": list(TIERS),
+        "tier_colors": extras["tier_colors"],
+        "algorithm_names": dict(ALGORITHM_NAMES),
+        "placeholder": extras["placeholder"],
+        "segments": extras["segments"],
+        "reasons": extras["reasons"],
+        "scoring": extras["scoring"],
+        "label_table": extras["label_table"],
         "solutions": solutions,
     }
 

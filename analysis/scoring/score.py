@@ -57,18 +57,30 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError, clip
+from analysis.features.activity import PRODUCT_COLUMNS
+from analysis.features.placeholder import placeholder_mask
 from analysis.features.transform import transform
 from analysis.intake.files import display_path
 from analysis.intake.reader import InputLimits, coerce_types, read_payload, read_raw_table
 from analysis.intake.schema import ID_COLUMN
+from analysis.scoring.keys import integer_keys, stored_labels
 from analysis.scoring.model import MODEL_SCHEMA_VERSION, find_solution
-from analysis.scoring.rules import SENIORITY_COLUMN, check_header, record_lines, row_reasons
-from analysis.vocabulary import TIERS
+from analysis.scoring.nearest import assign_nearest
+from analysis.scoring.rules import (
+    DAYS_COLUMN,
+    SENIORITY_COLUMN,
+    check_header,
+    record_lines,
+    row_reasons,
+    usable_seniority,
+)
+from analysis.segments.reasons import reasons
+from analysis.segments.types import role_codes, type_codes
+from analysis.vocabulary import TIERS, solution_key
 
 #: Columns of the scored output, in order.
-SCORED_COLUMNS = [ID_COLUMN, "cluster", "tier", "distance", "margin", "algorithm", "k"]
-#: Rows per block in the distance computation (keeps temporaries in cache).
-BLOCK_ROWS = 1 << 16
+SCORED_COLUMNS = [ID_COLUMN, "cluster", "tier", "segment", "reason", "distance", "margin",
+                  "tied", "algorithm", "k"]
 
 
 @dataclass
@@ -144,71 +156,68 @@ def pick_solution(model: dict[str, Any], algorithm: str | None = None,
                          f"{available}.") from None
 
 
-def assign_nearest(X: np.ndarray, centroids: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest centroid of each row: (cluster int64[n], distance float64[n], margin float64[n]).
+def user_segments(values: pd.DataFrame, tiers: np.ndarray, model: dict[str, Any],
+                  solution: str) -> np.ndarray:
+    """Segment of each scored user (object[n]): its tier and type through the solution's map;
+    a (tier, type) cell no training user had falls back to the tier and the type's group."""
+    seg = model["segments"]
+    roles = role_codes(values[PRODUCT_COLUMNS].to_numpy(np.int64))
+    codes = type_codes(roles, values[DAYS_COLUMN].to_numpy(np.int64), seg["censor_days"],
+                       seg["recent_days"])
+    types = np.asarray(seg["types"], dtype=object)[codes]
+    mapping = seg["maps"][solution]
+    out = np.empty(len(types), dtype=object)
+    for i, (tier, t) in enumerate(zip(tiers, types, strict=True)):
+        out[i] = mapping.get(tier, {}).get(t) or f"{tier}/{seg['groups'][t]}"
+    return out
 
-    ``X`` float64[n, f] (scaled features), ``centroids`` float64[k, f]. A distance is the
-    ``sqrt`` of the squared differences added one feature after the other (0 + d0² + d1² + ...),
-    whatever the memory layout of ``X``: NumPy's ``sum(axis=1)`` adds in that order for
-    column-major arrays (what :func:`analysis.features.transform.transform` returns) but pairwise
-    for
-    row-major ones, and the browser must repeat one fixed order. Clusters are scanned in index
-    order keeping the strictly smaller distance, so ties go to the lowest index. The margin is
-    the second smallest distance minus the smallest (0 when k == 1). Works in blocks of rows.
-    """
-    n, f = X.shape
-    k = centroids.shape[0]
-    cluster = np.empty(n, dtype=np.int64)
-    nearest = np.empty(n, dtype=np.float64)
-    margin = np.zeros(n, dtype=np.float64)
-    for start in range(0, n, BLOCK_ROWS):
-        block = np.asfortranarray(X[start:start + BLOCK_ROWS])
-        m = block.shape[0]
-        best = np.full(m, np.inf)
-        second = np.full(m, np.inf)
-        which = np.zeros(m, dtype=np.int64)
-        for c in range(k):
-            total = np.zeros(m)
-            for j in range(f):
-                diff = block[:, j] - centroids[c, j]
-                diff *= diff
-                total += diff
-            dist = np.sqrt(total)
-            closer = dist < best
-            second = np.where(closer, best, np.minimum(second, dist))
-            best = np.where(closer, dist, best)
-            which[closer] = c
-        cluster[start:start + m] = which
-        nearest[start:start + m] = best
-        if k > 1:
-            margin[start:start + m] = second - best
-    return cluster, nearest, margin
+
+def user_reasons(values: pd.DataFrame, seniority: np.ndarray | None, model: dict[str, Any]
+                 ) -> np.ndarray:
+    """The reason of each scored user (object[n]); ``seniority`` int64[n] with -1 where it is
+    unknown (None: the column is absent)."""
+    place = model["placeholder"]
+    if seniority is None:
+        flag = None
+    else:
+        flag = placeholder_mask(seniority, values[DAYS_COLUMN].to_numpy(np.int64),
+                                place["offsets"]).astype(np.int64)
+        flag[seniority < 0] = -1
+    return reasons(values, flag, place["censor_days"])
 
 
 def score_frame(typed: pd.DataFrame, model: dict[str, Any], algorithm: str | None = None,
-                k: int | None = None) -> pd.DataFrame:
+                k: int | None = None, seniority: np.ndarray | None = None) -> pd.DataFrame:
     """Score already-parsed users: rows x SCORED_COLUMNS, in ``typed``'s row order.
 
-    ``typed`` holds ``model["required_columns"]`` as numbers (int64/float64 or pandas nullable
-    without missing values; other columns are ignored). ``algorithm``/``k`` pick a solution,
-    default ``model["chosen"]``. Vectorised: no Python loop over rows.
+    ``typed`` holds ``model["required_columns"]`` as whole numbers; ``seniority`` int64[n]
+    (-1 unknown) words the reasons. A user whose integer key is in the model's label table gets
+    its stored cluster (every training user its own), anyone else the nearest centroid.
     """
     sol = pick_solution(model, algorithm, k)
+    name = solution_key(sol["algorithm"], sol["k"])
     columns = [p["column"] for p in model["features"]]
-    values = pd.DataFrame({c: typed[c].to_numpy(dtype=np.float64) for c in columns},
-                          copy=False)
-    X = transform(values, model["features"])
-    cluster, distance, margin = assign_nearest(X, np.asarray(sol["centroids"], dtype=np.float64))
-    tiers = list(model["tiers"])
-    tier_code = np.array([tiers.index(t) for t in sol["tier_of_cluster"]], dtype=np.int8)
+    ints = {c: typed[c].to_numpy(dtype=np.int64) for c in columns}
+    values = pd.DataFrame(ints, copy=False)
+    X = transform(values.astype(np.float64), model["features"])
+    rules = model["scoring"]
+    cluster, distance, margin, tied = assign_nearest(
+        X, np.asarray(sol["centroids"], dtype=np.float64), rules["tie_tolerance"])
+    stored = stored_labels(integer_keys(values.to_numpy(), model["features"]),
+                           model["label_table"], name)
+    cluster = np.where(stored >= 0, stored, cluster)
+    tiers = np.asarray(sol["tier_of_cluster"], dtype=object)[cluster]
     n = len(typed)
+    digits = rules["round_digits"]
     return pd.DataFrame({
         ID_COLUMN: typed[ID_COLUMN].to_numpy(dtype=np.int64),
         "cluster": cluster,
-        "tier": pd.Categorical.from_codes(tier_code[cluster], categories=tiers),
-        "distance": distance,
-        "margin": margin,
+        "tier": pd.Categorical(tiers, categories=list(model["tiers"])),
+        "segment": user_segments(values, tiers, model, name),
+        "reason": user_reasons(values, seniority, model),
+        "distance": np.round(distance, digits),
+        "margin": np.round(margin, digits),
+        "tied": tied & (stored < 0),
         "algorithm": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
                                                categories=[sol["algorithm"]]),
         "k": np.full(n, int(sol["k"]), dtype=np.int64),
@@ -244,8 +253,12 @@ def score_raw(raw: pd.DataFrame, model: dict[str, Any], algorithm: str | None = 
     bad = np.array(sorted(reasons), dtype=np.int64)
     good = np.ones(rows_in, dtype=bool)
     good[bad] = False
+    seniority = None
+    if SENIORITY_COLUMN in typed.columns:
+        seniority = np.where(usable_seniority(typed, model), typed[SENIORITY_COLUMN].fillna(-1)
+                             .to_numpy(dtype=np.int64), -1)[good]
     scored = score_frame(typed.loc[good, model["required_columns"]].reset_index(drop=True),
-                         model, sol["algorithm"], sol["k"])
+                         model, sol["algorithm"], sol["k"], seniority)
     rejected = pd.concat([
         raw.iloc[bad].astype(object).reset_index(drop=True),
         pd.DataFrame({"line": [line_of(p) for p in bad],

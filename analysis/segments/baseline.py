@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import cohen_kappa_score
 
 from analysis.config import BaselineConfig
+from analysis.evaluation.agreement import disagreements
 from analysis.features.activity import product_activity
 from analysis.segments.tiers import tier_counts
 from analysis.vocabulary import TIERS
@@ -38,9 +40,13 @@ def confusion(rows: np.ndarray, cols: np.ndarray) -> dict[str, Any]:
             "agreement_share": float(np.trace(counts) / max(counts.sum(), 1))}
 
 
-def baseline_document(tiers: np.ndarray, baseline: np.ndarray, cfg: BaselineConfig
-                      ) -> dict[str, Any]:
-    """The rule, its tier sizes, and its confusion with the clustering's ``tiers`` (object[n])."""
+def baseline_document(tiers: np.ndarray, baseline: np.ndarray, segments: np.ndarray,
+                      cfg: BaselineConfig, top: int) -> dict[str, Any]:
+    """The rule, its tier sizes, its confusion with the clustering's ``tiers`` (object[n]),
+    raw agreement beside Cohen's kappa, and who disagrees (by segment)."""
     table = confusion(tiers, baseline)
     return {"rule": baseline_rule(cfg), "sizes": tier_counts(baseline), "confusion": table,
-            "agreement_share": table["agreement_share"]}
+            "agreement_share": table["agreement_share"],
+            "kappa": float(cohen_kappa_score(tiers.astype(str), baseline.astype(str),
+                                             labels=list(TIERS))),
+            "disagreements": disagreements(tiers, baseline, segments, top)}

@@ -106,7 +106,7 @@ def drift_table(changes: dict[str, Any]) -> pd.DataFrame:
         rows.append({
             "Feature": COLUMN_LABELS.get(r["column"], r["column"]),
             "PSI": f"{r['psi']:.3f}",
-            "Verdict": f'<span style="color:{VERDICT_COLORS[r["verdict"]]};font-weight:600">'
+            "Verdict": f'<span class="c2c-verdict c2c-verdict-{r["verdict"]}">'
                        f"{r['verdict']}</span>",
             "KS D": f"{r['ks']:.3f}",
             "KS p-value": "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
@@ -17,6 +16,7 @@ from analysis.report.charts.render import (
     _title,
     tier_scale,
 )
+from analysis.scoring.keys import DIGITS
 from analysis.vocabulary import ALGORITHM_NAMES, TIERS, solution_key, solution_name
 
 
@@ -24,25 +24,21 @@ def explore_chart(pca: dict[str, Any], profiles: dict[str, Any], metrics: dict[s
                   default: tuple[str, int]) -> tuple[Any, str]:
     """One Vega-Lite spec holding every precomputed solution; two selects redraw everything.
 
-    The PCA sample is shipped once as compact CSV: per point its coordinates, two tooltip
-    columns and one string with the cluster digit of each of the 18 labellings (k <= 10), so the
-    page carries ~5,000 short rows instead of 18 x 5,000. Profiles and sizes are small tables
+    The PCA sample is shipped once as JSON rows (CSV parsing would need ``eval``, which the
+    Content-Security-Policy forbids): per point its coordinates, two tooltip columns and one
+    string with the cluster of each labelling as a base-36 character (k <= 36), so the page
+    carries ~5,000 short rows instead of 18 x 5,000. Profiles and sizes are small tables
     filtered by the same params.
     """
     pts = pca["points"]
     keys = sorted(pts["labels"], key=lambda s: (s.split("_k")[0], int(s.split("_k")[1])))
-    if max(max(v) for v in pts["labels"].values()) > 9:
-        raise ValueError("explore_chart packs one digit per cluster: k must be <= 10")
     index_of = {key: i for i, key in enumerate(keys)}
-    codes = ["".join(str(int(pts["labels"][key][p])) for key in keys)
+    codes = ["".join(DIGITS[int(pts["labels"][key][p])] for key in keys)
              for p in range(len(pts["pc1"]))]
-    frame = pd.DataFrame({"pc1": np.round(pts["pc1"], 3), "pc2": np.round(pts["pc2"], 3),
-                          "d": pts["daysSinceLastLogin"], "l": pts["socialProductsLiked"],
-                          "c": codes})
-    csv_text = frame.to_csv(index=False, lineterminator="\n")
-    points_data = alt.InlineData(values=csv_text, format=alt.DataFormat(
-        type="csv", parse={"pc1": "number", "pc2": "number", "d": "number", "l": "number",
-                           "c": "string"}))
+    points_data = alt.InlineData(values=[
+        {"pc1": round(float(a), 3), "pc2": round(float(b), 3), "d": int(d), "l": int(li), "c": c}
+        for a, b, d, li, c in zip(pts["pc1"], pts["pc2"], pts["daysSinceLastLogin"],
+                                  pts["socialProductsLiked"], codes, strict=True)])
     # cluster -> tier lookup for every solution
     tier_rows = [{"sol": solution_key(c["algorithm"], c["k"]), "cluster": int(c["cluster"]),
                   "tier": c["tier"], "size": int(c["size"]), "share": float(c["share"]),
@@ -61,8 +57,8 @@ def explore_chart(pca: dict[str, Any], profiles: dict[str, Any], metrics: dict[s
         options=ks, name="Number of clusters k: "))
     index_expr = json.dumps(index_of)
     sol_expr = "algo + '_k' + k"
-    pick = (f"toNumber(substring(datum.c, {index_expr}[{sol_expr}], "
-            f"{index_expr}[{sol_expr}] + 1))")
+    pick = (f"parseInt(substring(datum.c, {index_expr}[{sol_expr}], "
+            f"{index_expr}[{sol_expr}] + 1), 36)")
     evr = pca["explained_variance_ratio"]
     # the cluster digit of the selected solution, then its tier via a lookup table
     scatter_base = alt.Chart(points_data).transform_calculate(
@@ -95,7 +91,7 @@ def explore_chart(pca: dict[str, Any], profiles: dict[str, Any], metrics: dict[s
     scatter_panel = alt.layer(scatter, centres, centres_fg).properties(
         width=WIDTH - 100, height=360,
         title=_title("Users on the first two principal components",
-                     f"Sample of {fmt_int(len(frame))} users, coloured by the tier of their "
+                     f"Sample of {fmt_int(len(codes))} users, coloured by the tier of their "
                      f"cluster; C0, C1, … mark cluster centres"))
     sel = f"datum.sol == {sol_expr}"
     sizes = alt.Chart(tiers_df).transform_filter(sel).encode(
@@ -158,7 +154,7 @@ def explore_chart(pca: dict[str, Any], profiles: dict[str, Any], metrics: dict[s
     n_sol = len(keys)
     desc = (f"Interactive chart with two selectors (algorithm: {', '.join(algos)}; k: "
             f"{ks[0]} to {ks[-1]}) covering {n_sol} precomputed solutions. It shows the quality "
-            f"metrics of the selected solution, a scatter of {fmt_int(len(frame))} sampled users "
+            f"metrics of the selected solution, a scatter of {fmt_int(len(codes))} sampled users "
             f"on two principal components coloured by tier, the cluster sizes and a heatmap of "
             f"the cluster centres. It opens on {solution_name(*default)}, the chosen solution.")
     return chart, desc

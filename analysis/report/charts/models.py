@@ -27,7 +27,7 @@ from analysis.vocabulary import ALGORITHM_NAMES, TIERS
 def elbow_chart(metrics: dict[str, Any], algorithm: str = "kmeans") -> tuple[Any, str]:
     """Within-cluster sum of squares over k with the knee marked."""
     df = pd.DataFrame([r for r in metrics["rows"] if r["algorithm"] == algorithm])
-    knee = metrics["knee"]
+    knee = {"k": metrics["knee"]["by_algorithm"][algorithm], "method": metrics["knee"]["method"]}
     line = alt.Chart(df).mark_line(point=True, color=ALGORITHM_COLORS[algorithm]).encode(
         x=alt.X("k:O", title="Number of clusters k"),
         y=alt.Y("inertia:Q", title="Within-cluster sum of squares (scaled units²)",

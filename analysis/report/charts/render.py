@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import re
 from typing import Any
 
 import altair as alt
@@ -44,7 +45,7 @@ WIDTH = 640
 
 
 BASE_CONFIG: dict[str, Any] = {
-    "background": "#ffffff",
+    "background": None,  # the page's own background, light or dark
     "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
     "view": {"stroke": None},
     "title": {"anchor": "start", "fontSize": 15, "subtitleFontSize": 12, "subtitleColor": "#555"},
@@ -66,46 +67,46 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def chart_html(chart: alt.TopLevelMixin | dict[str, Any], description: str) -> str:
-    """The HTML of one chart: a ``.c2c-chart`` div, its spec, and a hidden description.
+#: Scripts a page with charts loads once, after its first chart (pages without charts load
+#: no Vega at all); ``defer`` runs them in order once the page is parsed.
+CHART_SCRIPTS = ('<script defer src="_static/vega-bundle.js"></script>\n'
+                 '<script defer src="_static/c2c-charts.js"></script>\n')
 
-    The spec is inlined (no data URL) and drawn by ``vegaEmbed`` from the vendored bundle
-    (``_static/vega-bundle.js``) as SVG; nothing is loaded from outside the site.
+
+def _title_text(spec: dict[str, Any]) -> str:
+    title = spec.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    return " ".join(title) if isinstance(title, list) else str(title)
+
+
+def chart_html(chart: alt.TopLevelMixin | dict[str, Any], description: str) -> str:
+    """The HTML of one chart: a ``.c2c-chart`` holder, its spec as a JSON data block (never
+    executed: the Content-Security-Policy allows no inline script), a visible caption and a
+    hidden text description. ``_static/c2c-charts.js`` draws it (SVG, sized to the holder,
+    re-drawn on resize and on a theme switch) and adds PNG/SVG export; nothing is loaded from
+    outside the site.
     """
     spec = chart if isinstance(chart, dict) else chart.to_dict()
     spec = _merge({"config": BASE_CONFIG}, spec)
     spec.setdefault("description", description)  # Vega uses it as the SVG's aria-label
-    title = spec.get("title", "")
-    if isinstance(title, dict):
-        title = title.get("text", "")
-    if isinstance(title, list):
-        title = " ".join(title)
+    title = _title_text(spec)
     if not title:
         raise ValueError("every chart needs a title")
     if not description:
         raise ValueError(f"chart {title!r} needs a text description")
-    uid = f"c2c-chart-{next(_counter)}"
+    number = next(_counter)
+    uid = f"c2c-chart-{number}"
     payload = json.dumps(spec, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    label = html.escape(str(title), quote=True)
-    desc = html.escape(description)
+    label = html.escape(title, quote=True)
+    name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or uid
     return (
         f'<figure class="c2c-figure">\n'
         f'<div id="{uid}" class="c2c-chart" role="img" aria-label="{label}" '
-        f'aria-describedby="{uid}-desc"></div>\n'
-        f'<figcaption id="{uid}-desc" class="c2c-sr-only">{desc}</figcaption>\n'
-        f"<script>(function () {{\n"
-        f'  var el = document.getElementById("{uid}");\n'
-        f"  var spec = {payload};\n"
-        f'  if (typeof vegaEmbed !== "function") {{\n'
-        f'    el.textContent = "Charts need the bundled Vega script (_static/vega-bundle.js).";\n'
-        f'    console.error("vegaEmbed missing for {uid}"); return;\n'
-        f"  }}\n"
-        f'  vegaEmbed(el, spec, {{actions: false, renderer: "svg"}}).catch(function (err) {{\n'
-        f'    el.textContent = "This chart could not be drawn: " + err;\n'
-        f"    console.error(err);\n"
-        f"  }});\n"
-        f"}})();</script>\n"
-        f"</figure>"
+        f'aria-describedby="{uid}-desc" data-name="{html.escape(name, quote=True)}"></div>\n'
+        f'<script type="application/json" class="c2c-spec" data-for="{uid}">{payload}</script>\n'
+        f'<figcaption id="{uid}-desc" class="c2c-sr-only">{html.escape(description)}</figcaption>\n'
+        f"</figure>\n" + (CHART_SCRIPTS if number == 1 else "")
     )
 
 
@@ -126,6 +127,7 @@ def table(df: pd.DataFrame, caption: str = "", *, index: bool = False,
         frame[col] = frame[col].map(fmt)
     body = frame.to_html(index=index, escape=escape, border=0, na_rep="–",
                          classes=["c2c-table", "table"])
+    body = re.sub(r'\s+style="[^"]*"', "", body)  # CSP: no inline style (pandas adds one)
     if caption:
         body = body.replace(">\n  <thead>", f">\n  <caption>{html.escape(caption)}</caption>"
                                             f"\n  <thead>", 1)

@@ -1,0 +1,101 @@
+"""Nodes of the second level: segments inside the tiers, each user's reason, and how stable
+the segments are (adapters around :mod:`analysis.segments` and the bootstrap refits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.clustering.distinct import Distinct
+from analysis.clustering.solution import Solution
+from analysis.config import ProfilesConfig, SegmentsConfig, TiersConfig
+from analysis.evaluation.segment_stability import segment_stability
+from analysis.evaluation.stability import Bootstrap
+from analysis.features.activity import PRODUCT_COLUMNS, score_weights
+from analysis.features.placeholder import placeholder_mask
+from analysis.features.transform import RECENCY_COLUMN
+from analysis.segments.assign import assign_segments, segment_map, segment_table
+from analysis.segments.describe import Described
+from analysis.segments.reasons import reasons
+from analysis.segments.records import segment_records
+from analysis.segments.types import (
+    GROUP_LABELS,
+    TYPE_GROUP,
+    TYPE_IDS,
+    recent_cut_days,
+    role_codes,
+    segment_types,
+)
+from analysis.vocabulary import TIERS, solution_key
+
+
+def user_types(users: pd.DataFrame, placeholder: dict[str, Any]
+               ) -> tuple[np.ndarray, int, np.ndarray]:
+    """Each user's type (object[n]), the recent cut (days) and who is on the placeholder."""
+    bound = placeholder["censor_days"]
+    recent = recent_cut_days(users[RECENCY_COLUMN].to_numpy(), bound)
+    mask = placeholder_mask(users["seniority"].to_numpy(), users[RECENCY_COLUMN].to_numpy(),
+                            placeholder["placeholders"])
+    return segment_types(users, bound, recent), recent, mask
+
+
+def segment_maps(described: Described, types: np.ndarray, cfg: SegmentsConfig
+                 ) -> dict[str, dict[str, dict[str, str]]]:
+    """Every solution's segment map ({tier: {type: segment}}), by solution key."""
+    return {solution_key(*key): segment_map(tiers, types, cfg.min_segment_share)
+            for key, tiers in sorted(described.tiers.items())}
+
+
+def chosen_segments(maps: dict[str, dict[str, dict[str, str]]], chosen: dict[str, Any],
+                    tiers: np.ndarray, types: np.ndarray) -> np.ndarray:
+    """The segment of every user under the chosen solution: object[n]."""
+    return assign_segments(tiers, types, maps[solution_key(chosen["algorithm"], chosen["k"])])
+
+
+def user_reasons(users: pd.DataFrame, mask: np.ndarray, placeholder: dict[str, Any]
+                 ) -> np.ndarray:
+    """Every user's reason (object[n])."""
+    return reasons(users, mask, placeholder["censor_days"])
+
+
+def _rows_of(distinct: Distinct, values: np.ndarray) -> np.ndarray:
+    """One user's value per distinct row (the users of a row share it): [m, ...]."""
+    first = np.empty(len(distinct.counts), dtype=np.int64)
+    first[distinct.inverse] = np.arange(len(distinct.inverse))
+    return values[first]
+
+
+def stability_of_segments(distinct: Distinct, boot: Bootstrap,
+                          solutions: dict[tuple[str, int], Solution], described: Described,
+                          chosen: dict[str, Any], censored: pd.DataFrame,
+                          placeholder: dict[str, Any],
+                          maps: dict[str, dict[str, dict[str, str]]], tiers: TiersConfig
+                          ) -> dict[str, float]:
+    """Mean bootstrap Jaccard of every segment of the chosen solution (same resamples)."""
+    key = (chosen["algorithm"], chosen["k"])
+    summary = next(s for s in described.summaries if (s["algorithm"], s["k"]) == key)
+    row_tiers = np.array([TIERS.index(t) for t in summary["tier_of_cluster"]],
+                         dtype=np.int64)[solutions[key].labels]
+    row_days = _rows_of(distinct, censored[RECENCY_COLUMN].to_numpy(np.int64))
+    row_roles = _rows_of(distinct, role_codes(censored[PRODUCT_COLUMNS].to_numpy(np.int64)))
+    return segment_stability(distinct, boot, key, score_weights(tiers.weights), row_tiers,
+                             row_days, row_roles, placeholder["censor_days"],
+                             maps[solution_key(*key)])
+
+
+def segments_section(censored: pd.DataFrame, segments: np.ndarray,
+                     maps: dict[str, dict[str, dict[str, str]]], chosen: dict[str, Any],
+                     mask: np.ndarray, placeholder: dict[str, Any], recent: int,
+                     stability: dict[str, float], profiles: ProfilesConfig) -> dict[str, Any]:
+    """The segments part of ``segments.json``: cut points, the rule, one record per segment."""
+    mapping = maps[solution_key(chosen["algorithm"], chosen["k"])]
+    table = segment_table(mapping, segments)
+    bound = placeholder["censor_days"]
+    return {
+        "recent_days": recent, "censor_days": bound,
+        "types": list(TYPE_IDS), "groups": dict(TYPE_GROUP), "group_labels": GROUP_LABELS,
+        "records": segment_records(censored, segments, table, mask, bound, recent, stability,
+                                   profiles.top_n),
+    }

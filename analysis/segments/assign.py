@@ -1,0 +1,94 @@
+"""Segments inside the tiers: tier x type, small groups merged, one action each.
+
+Within a tier every type (:mod:`analysis.segments.types`) of a group is its own segment when
+each holds at least ``[segments].min_segment_share`` of all users; otherwise the group's types
+in that tier form one segment named after the group, so a name always says exactly who is
+inside. Groups never merge: a user with product history never shares a segment with users who
+have none. Every user gets exactly one tier and one segment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from analysis.segments.types import GROUP_LABELS, SEGMENT_TYPES, TYPE_GROUP, TYPE_IDS
+from analysis.vocabulary import TIERS
+
+#: Action per type or merged group; (tier, name) entries override. ``{B}``: placeholder bound.
+ACTIONS: dict[Any, str] = {
+    "dormant": "No paid media: one low-cost reactivation e-mail (an app push for app owners), "
+               "then suppress from campaigns.",
+    "idle": "Automated onboarding e-mail (popular items, how to like and save); no paid media.",
+    "visitors": "In-app onboarding: prompt a first like or wish-list entry.",
+    "no_history": "Automated onboarding e-mail and an in-app first-like prompt; no paid media.",
+    "lapsed_sellers": "Supply win-back: ask them to refresh or re-list items, with a fee "
+                      "discount on the next sale.",
+    "lapsed_buyers": "Win-back voucher on the next purchase; paid retargeting only for those "
+                     "seen in the last {B} days.",
+    "lapsed_likers": "Automated 'items you liked' and price-drop e-mails; no paid media.",
+    "lapsed": "Win-back reminder built from their own history (items they liked, bought or "
+              "listed).",
+    "sellers": "Seller tools: listing boosts, price suggestions, payout and shipping help.",
+    "buyers": "Loyalty and cross-sell: recommendations from their likes, early access.",
+    "likers": "Conversion nudge: price-drop alerts on liked or wished items and a "
+              "first-purchase incentive.",
+    "recent": "Personalised recommendations from their own activity.",
+    ("active", "lapsed"): "At-risk outreach: a personal e-mail and a loyalty incentive for "
+                          "high-value users who went quiet.",
+}
+
+
+def segment_map(tiers: np.ndarray, types: np.ndarray, min_share: float
+                ) -> dict[str, dict[str, str]]:
+    """Segment name of every (tier, type) present: {tier: {type: "tier/name"}}.
+
+    ``tiers``, ``types`` object[n] (type ids); merging as the module says.
+    """
+    n = len(tiers)
+    out: dict[str, dict[str, str]] = {}
+    for tier in TIERS:
+        inside = tiers == tier
+        size = {t: int((inside & (types == t)).sum()) for t in TYPE_IDS}
+        for group in GROUP_LABELS:
+            cells = [t for t in TYPE_IDS if TYPE_GROUP[t] == group and size[t] > 0]
+            whole = all(size[t] >= min_share * n for t in cells)
+            for t in cells:
+                out.setdefault(tier, {})[t] = f"{tier}/{t if whole else group}"
+    return out
+
+
+def assign_segments(tiers: np.ndarray, types: np.ndarray, mapping: dict[str, dict[str, str]]
+                    ) -> np.ndarray:
+    """Segment of every user: object[n] from ``tiers``, ``types`` and :func:`segment_map`."""
+    out = np.empty(len(tiers), dtype=object)
+    for tier, by_type in mapping.items():
+        for t, name in by_type.items():
+            out[(tiers == tier) & (types == t)] = name
+    return out
+
+
+def segment_table(mapping: dict[str, dict[str, str]], segments: np.ndarray
+                  ) -> list[dict[str, Any]]:
+    """One row per segment in tier order: segment, tier, members (type ids), users."""
+    names, counts = np.unique(segments.astype(str), return_counts=True)
+    users = dict(zip(names.tolist(), counts.tolist(), strict=True))
+    rows: dict[str, dict[str, Any]] = {}
+    for tier in TIERS:
+        for t, name in mapping.get(tier, {}).items():
+            row = rows.setdefault(name, {"segment": name, "tier": tier, "members": [],
+                                         "users": int(users.get(name, 0))})
+            row["members"].append(t)
+    return list(rows.values())
+
+
+def label_and_action(segment: str, tier: str, censor_days: int | None, recent_days: int
+                     ) -> tuple[str, str]:
+    """The reader's label and the recommended action of one segment ("tier/name")."""
+    name = segment.split("/", 1)[1]
+    labels = {t: label for t, _, label in SEGMENT_TYPES}
+    bound = "?" if censor_days is None else f"{censor_days:,}"
+    label = (labels.get(name) or GROUP_LABELS[name]).format(B=bound, R=f"{recent_days:,}")
+    action = ACTIONS.get((tier, name), ACTIONS[name]).format(B=bound)
+    return label, action
