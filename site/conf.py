@@ -54,10 +54,11 @@ myst_heading_anchors = 3
 html_theme = "pydata_sphinx_theme"
 html_title = "C2C user segments"
 html_static_path = ["_static", str(GENERATED)]
-html_css_files = ["c2c.css"]
+html_css_files = ["c2c.css", "c2c-tiers.css"]
 html_favicon = "_static/favicon.svg"  # a local icon: browsers ask for /favicon.ico otherwise
 # The offline Vega bundle and c2c-charts.js are added by the pages that draw charts (see
 # analysis/report/charts/render.py): pages without a chart load no Vega at all.
+html_js_files = [("c2c-tables.js", {"defer": "defer"})]  # a CSV download under every table
 html_use_index = False  # no empty index page
 html_show_sourcelink = False
 html_copy_source = False
@@ -68,9 +69,10 @@ html_theme_options = {
     "navbar_persistent": ["search-button"],
     "footer_start": ["copyright"],
     "footer_end": [],
-    "secondary_sidebar_items": ["page-toc"],
+    "secondary_sidebar_items": {"**": ["page-toc"], "index": []},  # the answer gets the width
+    "navbar_align": "left",
     "show_prev_next": True,
-    "header_links_before_dropdown": 6,
+    "header_links_before_dropdown": 8,
     "navigation_with_keys": False,
     "icon_links": [],
     "show_toc_level": 2,

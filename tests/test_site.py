@@ -74,9 +74,10 @@ def test_a_published_release_holds_the_site_its_artifacts_and_its_snapshot(
         (synthetic_artifacts / "model.json").read_bytes()
     labels = pd.read_parquet(synthetic_artifacts / "labels.parquet")
     for tier in TIERS:
-        rows = pd.read_csv(static / "downloads" / f"tier-{tier}.csv")
-        assert list(rows.columns) == ["identifierHash", "tier"]
+        rows = pd.read_csv(static / "downloads" / f"users-{tier}.csv.gz")
+        assert list(rows.columns) == ["identifierHash", "tier", "segment", "reason"]
         assert len(rows) == int((labels["tier"] == tier).sum())
+        assert rows["reason"].str.len().min() > 0  # every user has a reason
     meta = json.loads((current_release(published) / "snapshot" / "meta.json").read_text())
     manifest = json.loads((published.artifacts / "manifest.json").read_text())
     assert meta["input_sha256"] == manifest["input_sha256"]
@@ -176,21 +177,32 @@ def test_cache_key_changes_when_any_artifact_changes(tmp_path):
     assert artifacts_fingerprint(art, SITE_SOURCE) not in (key, changed)
 
 
-def test_prepare_static_writes_bundle_model_and_tier_lists(tmp_path):
+def test_prepare_static_writes_bundle_model_tier_colours_and_user_lists(tmp_path):
     art = tmp_path / "artifacts"
     art.mkdir()
-    (art / "model.json").write_text('{"schema_version": 1}')
+    model = '{"schema_version": 2, "tier_colors": {"inactive": "#999999", ' \
+            '"moderate": "#E69F00", "active": "#0072B2"}}'
+    (art / "model.json").write_text(model)
     ids = np.arange(-5, 5, dtype=np.int64) * 10**17
     tiers = ["inactive"] * 6 + ["moderate"] * 3 + ["active"]
-    pd.DataFrame({"identifierHash": ids, "tier": tiers}).to_parquet(art / "labels.parquet")
+    pd.DataFrame({"identifierHash": ids, "tier": tiers, "segment": [f"{t}/x" for t in tiers],
+                  "reason": ["because, with a comma"] * 10}).to_parquet(art / "labels.parquet")
     dest = tmp_path / "generated"
     prepare_static(art, dest, cache_dir=tmp_path / "cache")
     bundle = (dest / "vega-bundle.js").read_text()
     assert "window.vegaEmbed" in bundle and bundle.startswith("/*")
-    assert (dest / "model.json").read_text() == '{"schema_version": 1}'
-    active = pd.read_csv(dest / "downloads" / "tier-active.csv")
+    assert (dest / "model.json").read_text() == model
+    css = (dest / "c2c-tiers.css").read_text()
+    assert "--c2c-tier-moderate: #E69F00;" in css
+    assert ".c2c-tier-inactive { background: var(--c2c-tier-inactive); color: #000; }" in css
+    assert ".c2c-tier-active { background: var(--c2c-tier-active); color: #fff; }" in css
+    active = pd.read_csv(dest / "downloads" / "users-active.csv.gz")
     assert active["identifierHash"].tolist() == [ids[-1]]  # exact 64-bit ids, no rounding
-    assert len(pd.read_csv(dest / "downloads" / "tier-inactive.csv")) == 6
+    assert active["reason"].tolist() == ["because, with a comma"]
+    assert len(pd.read_csv(dest / "downloads" / "users-inactive.csv.gz")) == 6
+    first = (dest / "downloads" / "users-inactive.csv.gz").read_bytes()
+    prepare_static(art, tmp_path / "again", cache_dir=tmp_path / "cache")
+    assert (tmp_path / "again" / "downloads" / "users-inactive.csv.gz").read_bytes() == first
 
 
 def test_explain_failure_names_page_cell_and_error():
@@ -207,17 +219,30 @@ def test_explain_failure_names_page_cell_and_error():
     assert message.endswith("KeyError: 'points'")
 
 
-def test_chart_html_is_offline_accessible_and_escaped():
+def test_chart_html_is_offline_accessible_escaped_and_needs_no_inline_script(monkeypatch):
+    import itertools
+
     import altair as alt
+
+    from analysis.report.charts import render
+
+    monkeypatch.setattr(render, "_counter", itertools.count(1))  # a fresh page
 
     chart = alt.Chart(pd.DataFrame({"x": [1, 2], "label": ["</script><b>", "b"]})).mark_bar()\
         .encode(x="x:Q", tooltip="label:N").properties(title="A </script> title")
     out = chart_html(chart, "Two bars.")
     assert 'class="c2c-chart" role="img"' in out and 'aria-label="A &lt;/script&gt; title"' in out
+    assert '<div class="c2c-chart-title">A &lt;/script&gt; title</div>' in out
     assert '<figcaption id=' in out and 'class="c2c-sr-only">Two bars.</figcaption>' in out
-    assert out.count("</script>") == 1  # only the closing tag of the renderer script
-    assert "vegaEmbed(el, spec, {actions: false, renderer: \"svg\"})" in out
-    assert not re.search(r"(src|href)\s*=", out)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", out, re.S)
+    # the spec is a JSON data block (its "</" escaped); the others load files of the site
+    assert [attrs for attrs, _ in scripts if "application/json" not in attrs] == [
+        ' defer src="_static/vega-bundle.js"', ' defer src="_static/c2c-charts.js"']
+    spec = json.loads(next(body for attrs, body in scripts if "application/json" in attrs))
+    assert "title" not in spec  # drawn in HTML above the chart, where it wraps on a phone
+    assert spec["datasets"] and "</script><b>" in json.dumps(spec)
+    assert not re.search(r"(src|href)\s*=\s*\"(https?:)?//", out)
+    assert "_static/vega-bundle.js" not in chart_html(chart, "Again.")  # loaded once per page
     with pytest.raises(ValueError):
         chart_html(chart, "")
 

@@ -27,6 +27,7 @@ from analysis.evaluation.stability import Bootstrap
 from analysis.features.transform import FEATURE_NAMES
 from analysis.history.changes import compare
 from analysis.history.snapshots import snapshot_key
+from analysis.report.findings import build_findings
 from analysis.scoring.keys import integer_keys, label_table
 from analysis.scoring.model import build_model, contract
 from analysis.segments.baseline import baseline_document
@@ -178,3 +179,15 @@ def what_changed(history: list[dict[str, Any]], summary: dict[str, Any],
     key = snapshot_key(current)
     previous = next((snap for snap in history if snap["meta"].get("key") != key), None)
     return compare(previous, current, model, report, users, labels, drift)
+
+
+def findings_doc(report: dict[str, Any], exploration: dict[str, Any], metrics: dict[str, Any],
+                 segments: dict[str, Any], profiles: dict[str, Any], agreement: dict[str, Any],
+                 changes: dict[str, Any], summary: dict[str, Any], censoring: dict[str, Any],
+                 selection: SelectionConfig) -> dict[str, Any]:
+    """``findings.json``: what the pages say, from this build's documents."""
+    documents = {"validation_report.json": report, "exploration.json": exploration,
+                 "metrics.json": metrics, "segments.json": segments,
+                 "profiles.json": profiles, "agreement.json": agreement,
+                 "changes.json": changes}
+    return build_findings(documents, summary, censoring, selection)

@@ -99,3 +99,49 @@ def segments_section(censored: pd.DataFrame, segments: np.ndarray,
         "records": segment_records(censored, segments, table, mask, bound, recent, stability,
                                    profiles.top_n),
     }
+
+
+def censoring_effect(users: pd.DataFrame, params_cfg: Any, placeholder: dict[str, Any],
+                     chosen: dict[str, Any], tiers: np.ndarray, types: np.ndarray,
+                     kmeans: Any, tiers_cfg: TiersConfig) -> dict[str, Any]:
+    """What handling the login placeholder changed: the chosen solution refitted on the
+    uncensored features (tiers before vs after) and the never-engaged users split by it."""
+    from analysis.clustering.kmeans import kmeans_fit
+    from analysis.clustering.solution import Solution, relabel
+    from analysis.clustering.ward import ward_over_k
+    from analysis.features.activity import activity_scores
+    from analysis.features.transform import fit_transform_params, transform
+    from analysis.segments.tiers import tiers_from_scores
+
+    out: dict[str, Any] = {"placeholder": placeholder,
+                           "applied": placeholder["censor_days"] is not None}
+    if not out["applied"]:
+        return out
+    distinct = Distinct.of(transform(users, fit_transform_params(users, params_cfg, None)))
+    weights = score_weights(tiers_cfg.weights)
+    k = chosen["k"]
+    if chosen["algorithm"] == "kmeans":
+        labels, centroids, _ = kmeans_fit(distinct.rows, distinct.counts, k, kmeans)
+        solution = relabel(Solution("kmeans", k, labels, centroids), weights)
+    else:
+        solution = ward_over_k(distinct, [k], weights)[1][k]
+    before = np.asarray(tiers_from_scores(activity_scores(solution.centroids, weights)),
+                        dtype=object)[solution.labels[distinct.inverse]]
+    moved = pd.crosstab(pd.Categorical(before, TIERS), pd.Categorical(tiers, TIERS),
+                        dropna=False)
+    days = users[RECENCY_COLUMN].to_numpy()
+    never = np.isin(types, [t for t in TYPE_IDS if TYPE_GROUP[t] == "no_history"])
+    out.update({
+        "tiers_before": {t: int((before == t).sum()) for t in TIERS},
+        "tiers_after": {t: int((tiers == t).sum()) for t in TIERS},
+        "moved": int(len(users) - np.trace(moved.to_numpy())),
+        "transitions": moved.to_numpy().tolist(),
+        "never_engaged": {"users": int(never.sum()),
+                          "median_days_uncensored": float(np.median(days[never]))
+                          if never.any() else None,
+                          "by_type": {t: {"users": int((types == t).sum()),
+                                          "median_days": float(np.median(days[types == t]))
+                                          if (types == t).any() else None}
+                                      for t in TYPE_IDS if TYPE_GROUP[t] == "no_history"}},
+    })
+    return out

@@ -83,6 +83,9 @@ STAGES: tuple[Stage, ...] = (
       ("censored", "segments", "maps", "chosen", "on_placeholder", "placeholder", "recent_days",
        "segment_stability", "params:profiles"), ("segments_section",)),
     S("baseline", baseline_tiers, ("users", "params:baseline"), ("baseline",), quiet=True),
+    S("placeholder effect", seg.censoring_effect,
+      ("users", "params:features", "placeholder", "chosen", "tiers", "types", "params:kmeans",
+       "params:tiers"), ("censoring",)),
     # artifacts
     S("PCA", _pca, ("X", "censored", "described", "chosen", "params:pca"), ("pca.json",)),
     S("exploration aggregates", _explore, ("users", "params", "params:features", "params:site"),
@@ -116,4 +119,8 @@ STAGES: tuple[Stage, ...] = (
     S("what changed", doc.what_changed,
       ("history", "summary", "validation_report.json", "model.json", "labels.parquet", "users",
        "params:drift"), ("changes.json",)),
+    S("findings.json", doc.findings_doc,
+      ("validation_report.json", "exploration.json", "metrics.json", "segments.json",
+       "profiles.json", "agreement.json", "changes.json", "summary", "censoring",
+       "params:selection"), ("findings.json",)),
 )

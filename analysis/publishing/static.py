@@ -7,7 +7,9 @@ model the browser scorer loads is the release's own ``model.json``, byte for byt
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from pathlib import Path
 
 from analysis import catalog
@@ -62,27 +64,55 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     write_bytes_atomic(path, data)
 
 
-def tier_downloads(labels_path: Path) -> dict[str, bytes]:
-    """Per-tier CSV files (``downloads/tier-<tier>.csv``: identifierHash, tier), by file name."""
-    labels = catalog.read_labels(labels_path.parent, ["identifierHash", "tier"])
+#: Columns of the per-tier user lists.
+DOWNLOAD_COLUMNS = ["identifierHash", "tier", "segment", "reason"]
+
+
+def tier_downloads(artifacts: Path) -> dict[str, bytes]:
+    """Per-tier user lists, gzip-compressed CSV (``users-<tier>.csv.gz``: identifierHash, tier,
+    segment, reason), by file name; deterministic bytes (no timestamp in the gzip header)."""
+    labels = catalog.read_labels(artifacts, DOWNLOAD_COLUMNS)
     out = {}
     for tier in TIERS:
-        rows = labels.loc[labels["tier"] == tier, ["identifierHash", "tier"]]
-        rows = rows.sort_values("identifierHash")
-        out[f"tier-{tier}.csv"] = rows.to_csv(index=False, lineterminator="\n").encode()
+        rows = labels.loc[labels["tier"] == tier, DOWNLOAD_COLUMNS].sort_values("identifierHash")
+        text = rows.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        out[f"users-{tier}.csv.gz"] = gzip.compress(text, mtime=0)
     return out
+
+
+def _luminance(color: str) -> float:
+    """Relative luminance of a ``#rrggbb`` colour (WCAG)."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def tier_css(colors: dict[str, str]) -> str:
+    """The tier colours as CSS (one definition: config -> model.json -> charts, CSS, scorer):
+    a custom property per tier and badge colours with readable text (black or white)."""
+    lines = ["/* Generated from model.json tier_colors (config [tiers.colors]). */", ":root {"]
+    lines += [f"  --c2c-tier-{t}: {colors[t]};" for t in TIERS]
+    lines.append("}")
+    for t in TIERS:
+        text = "#000" if _luminance(colors[t]) > 0.25 else "#fff"
+        lines.append(f".c2c-tier-{t} {{ background: var(--c2c-tier-{t}); color: {text}; }}")
+        lines.append(f".c2c-card-{t} {{ border-top-color: var(--c2c-tier-{t}); }}")
+    return "\n".join(lines) + "\n"
 
 
 def prepare_static(artifacts: Path, dest: Path, cache_dir: Path | None = None) -> None:
     """Write the generated static files into ``dest`` (served as ``_static/`` of the site).
 
-    ``vega-bundle.js`` (offline Vega), ``model.json`` (for the Score users page) and
-    ``downloads/tier-*.csv`` (identifierHash lists for the marketing team).
+    ``vega-bundle.js`` (offline Vega), ``model.json`` (the release's model), ``c2c-tiers.css``
+    (the tier colours) and ``downloads/users-*.csv.gz`` (per-tier user lists).
     """
     dest.mkdir(parents=True, exist_ok=True)
     _write_if_changed(dest / "vega-bundle.js", vega_bundle(cache_dir).encode("utf-8"))
-    _write_if_changed(dest / "model.json", (artifacts / "model.json").read_bytes())
-    for name, data in tier_downloads(artifacts / "labels.parquet").items():
+    model = (artifacts / "model.json").read_bytes()
+    _write_if_changed(dest / "model.json", model)
+    colors = json.loads(model)["tier_colors"]
+    _write_if_changed(dest / "c2c-tiers.css", tier_css(colors).encode("utf-8"))
+    for name, data in tier_downloads(artifacts).items():
         _write_if_changed(dest / "downloads" / name, data)
-
-

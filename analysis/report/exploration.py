@@ -35,6 +35,7 @@ def column_summary(values: pd.Series) -> dict[str, Any]:
     v = values.to_numpy(np.float64)
     return {
         "zero_share": round(float((v == 0).mean()), 6),
+        "min": float(v.min()),
         "median": float(np.median(v)),
         "mean": round(float(v.mean()), 6),
         "p99": float(np.quantile(v, 0.99)),
@@ -85,4 +86,7 @@ def explore(users: pd.DataFrame, params: list[dict[str, Any]], feats: FeaturesCo
         "outliers": {p["name"]: int(n) for p, n in zip(params, above_cap, strict=True)},
         "distinct_behaviour_rows": int(len(users[list(FEATURE_COLUMNS)].drop_duplicates())),
         "duplicate_rows_without_id": int(users.drop(columns="identifierHash").duplicated().sum()),
+        # productsListed is current stock: sellers whose items are all gone list 0
+        "sold_without_listing": int(((users["productsSold"] > 0)
+                                     & (users["productsListed"] == 0)).sum()),
     }

@@ -40,6 +40,24 @@ ACTIONS: dict[Any, str] = {
 }
 
 
+#: The same actions in a few words (the Summary's one line per segment).
+SHORT_ACTIONS: dict[Any, str] = {
+    "dormant": "No paid media; one reactivation e-mail, then suppress",
+    "idle": "Automated onboarding e-mail; no paid media",
+    "visitors": "In-app prompt for a first like",
+    "no_history": "Onboarding e-mail and first-like prompt",
+    "lapsed_sellers": "Win back supply: re-list with a fee discount",
+    "lapsed_buyers": "Win-back voucher; retarget the recently seen",
+    "lapsed_likers": "'Items you liked' and price-drop e-mails",
+    "lapsed": "Win-back reminder from their own history",
+    "sellers": "Seller tools: boosts, pricing, payouts",
+    "buyers": "Loyalty and cross-sell",
+    "likers": "Price-drop alerts and a first-purchase offer",
+    "recent": "Personalised recommendations",
+    ("active", "lapsed"): "Personal at-risk outreach with a loyalty incentive",
+}
+
+
 def segment_map(tiers: np.ndarray, types: np.ndarray, min_share: float
                 ) -> dict[str, dict[str, str]]:
     """Segment name of every (tier, type) present: {tier: {type: "tier/name"}}.
@@ -84,11 +102,12 @@ def segment_table(mapping: dict[str, dict[str, str]], segments: np.ndarray
 
 
 def label_and_action(segment: str, tier: str, censor_days: int | None, recent_days: int
-                     ) -> tuple[str, str]:
-    """The reader's label and the recommended action of one segment ("tier/name")."""
+                     ) -> tuple[str, str, str]:
+    """The reader's label, the recommended action and its short form, of one segment."""
     name = segment.split("/", 1)[1]
     labels = {t: label for t, _, label in SEGMENT_TYPES}
     bound = "?" if censor_days is None else f"{censor_days:,}"
     label = (labels.get(name) or GROUP_LABELS[name]).format(B=bound, R=f"{recent_days:,}")
     action = ACTIONS.get((tier, name), ACTIONS[name]).format(B=bound)
-    return label, action
+    short = SHORT_ACTIONS.get((tier, name), SHORT_ACTIONS[name])
+    return label, action, short

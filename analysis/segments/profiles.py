@@ -38,15 +38,17 @@ def group_profiles(users: pd.DataFrame, groups: np.ndarray, n_total: int, top_n:
 
     ``groups`` is one value per row of ``users``. Each profile: size, share of ``n_total``,
     median / mean / quartiles of PROFILE_COLUMNS, share with any app, share with no product
-    activity, top ``top_n`` countries and languages (share within the group).
+    activity, share who ever listed, sold or bought, top ``top_n`` countries and languages
+    (share within the group).
     """
+    traded = users[["productsListed", "productsSold", "productsBought"]].to_numpy() > 0
     frame = users[PROFILE_COLUMNS].assign(
         _group=groups, _app=users["hasAnyApp"].to_numpy(dtype=float),
-        _idle=(product_activity(users) == 0).astype(float))
+        _idle=(product_activity(users) == 0).astype(float), _traded=traded.any(axis=1))
     grouped = frame.groupby("_group", sort=True, observed=True)
     quart = grouped[PROFILE_COLUMNS].quantile([0.25, 0.5, 0.75])
     q1, median, q3 = (quart.xs(q, level=1).to_dict("index") for q in (0.25, 0.5, 0.75))
-    means = grouped[PROFILE_COLUMNS + ["_app", "_idle"]].mean().to_dict("index")
+    means = grouped[PROFILE_COLUMNS + ["_app", "_idle", "_traded"]].mean().to_dict("index")
     sizes = grouped.size()
     places = {key: _top_shares(users[key], groups, top_n, key) for key in ("country", "language")}
     out = {}
@@ -58,6 +60,7 @@ def group_profiles(users: pd.DataFrame, groups: np.ndarray, n_total: int, top_n:
                           "q1": float(q1[g][c]), "q3": float(q3[g][c])} for c in PROFILE_COLUMNS},
             "any_app_share": round(float(means[g]["_app"]), 6),
             "no_product_activity_share": round(float(means[g]["_idle"]), 6),
+            "traded_share": round(float(means[g]["_traded"]), 6),
             "top_countries": places["country"].get(g, []),
             "top_languages": places["language"].get(g, []),
         }

@@ -69,13 +69,14 @@ def segment_records(users: pd.DataFrame, segments: np.ndarray, table: list[dict[
     out = []
     for row in table:
         name = row["segment"].split("/", 1)[1]
-        label, action = label_and_action(row["segment"], row["tier"], censor_days, recent_days)
+        label, action, short = label_and_action(row["segment"], row["tier"], censor_days,
+                                                recent_days)
         record = {"segment": row["segment"], "tier": row["tier"], "members": row["members"],
                   "label": label, **profiles[row["segment"]],
                   "unit_shares": shares[row["segment"]],
                   "placeholder_share": round(float(on_placeholder[row["segment"]]), 6),
                   "stability": round(float(stability.get(row["segment"], float("nan"))), 6),
-                  "action": action}
+                  "action": action, "short_action": short}
         record["evidence"] = evidence(name, record, censor_days)
         out.append(record)
     return out

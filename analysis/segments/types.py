@@ -22,7 +22,7 @@ from analysis.features.activity import PRODUCT_COLUMNS
 #: Segment types: (id, group, label). ``{B}`` is the placeholder bound, ``{R}`` the recent cut.
 SEGMENT_TYPES: tuple[tuple[str, str, str], ...] = (
     ("dormant", "no_history", "never engaged, no login recorded for {B}+ days"),
-    ("idle", "no_history", "never engaged, last seen {R}-{B} days ago"),
+    ("idle", "no_history", "never engaged, last seen {R}–{B} days ago"),
     ("visitors", "no_history", "recent visitors without product activity"),
     ("lapsed_sellers", "lapsed", "lapsed sellers (supply win-back)"),
     ("lapsed_buyers", "lapsed", "lapsed buyers (win-back)"),

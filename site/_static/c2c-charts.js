@@ -12,7 +12,9 @@
   "use strict";
 
   var NARROW = 700;     // px: below this, side-by-side panels are stacked
-  var MIN_WIDTH = 160;  // px: no plot narrower than this
+  var MIN_WIDTH = 140;  // px: no plot narrower than this
+  var MAX_TRIES = 4;     // redraws of a chart that came out wider than its holder
+  var LABEL_SHARE = 0.3;  // on narrow screens, y axis labels get at most this share of the width
   var views = [];
 
   function darkMode() {
@@ -28,30 +30,83 @@
         try { param.value = previous.signal(param.name); } catch (err) { /* not drawn yet */ }
       }
     });
-    if (copy.hconcat && width < NARROW) {
-      copy.vconcat = copy.hconcat;
-      delete copy.hconcat;
+    var narrow = width < NARROW;
+    if (narrow) {
+      copy.config = copy.config || {};
+      copy.config.legend = Object.assign({}, copy.config.legend, {
+        orient: "top", direction: "vertical", labelLimit: Math.round(width * 0.4)});
     }
-    setWidths(copy, width);
+    setWidths(copy, width, narrow ? Math.round(width * LABEL_SHARE) : null);
     return copy;
   }
 
-  /* Give every view of a (possibly concatenated) spec its share of `width`. */
-  function setWidths(spec, width) {
+  /* Give every view of a (possibly concatenated) spec its share of `width`; side-by-side
+   * panels that would get less than MIN_WIDTH each are stacked instead. `labelLimit` (px, or
+   * null) caps the y axis labels on narrow screens. */
+  function setWidths(spec, width, labelLimit) {
     var gap = 24;
     if (spec.hconcat) {
       var each = (width - gap * (spec.hconcat.length - 1)) / spec.hconcat.length;
-      spec.hconcat.forEach(function (part) { setWidths(part, each); });
-    } else if (spec.vconcat) {
-      spec.vconcat.forEach(function (part) { setWidths(part, width); });
-    } else if (typeof spec.width === "number" || spec.width === "container") {
-      spec.width = Math.max(MIN_WIDTH, Math.floor(width - allowance(spec)));
+      if (each - allowance(labelLimit) < MIN_WIDTH) {
+        spec.vconcat = spec.hconcat;
+        delete spec.hconcat;
+        return setWidths(spec, width, labelLimit);
+      }
+      spec.hconcat.forEach(function (part) { setWidths(part, each, labelLimit); });
+      return;
+    }
+    (spec.vconcat || spec.layer || []).forEach(function (part) {
+      setWidths(part, width, labelLimit);
+    });
+    if (labelLimit) {
+      capLabels(spec, labelLimit);
+      wrapTitle(spec, width);
+    }
+    if (typeof spec.width === "number" || spec.width === "container") {
+      spec.width = Math.max(MIN_WIDTH, Math.floor(width - allowance(labelLimit)));
     }
   }
 
-  /* Pixels a view needs beside its plot area: its y axis labels and a right-hand legend. */
-  function allowance(spec) {
-    return spec.c2cAllowance || 90;
+  /* Shorten the y axis labels of one view to `limit` pixels (Vega adds an ellipsis). */
+  function capLabels(spec, limit) {
+    var y = spec.encoding && spec.encoding.y;
+    if (!y || y.axis === null) { return; }
+    y.axis = Object.assign({}, y.axis);
+    y.axis.labelLimit = Math.min(y.axis.labelLimit || limit, limit);
+  }
+
+  /* Break a view's title and subtitle into lines that fit `width` pixels (Vega titles do not
+   * wrap by themselves); character widths are estimated from the font sizes. */
+  function wrapTitle(spec, width) {
+    if (!spec.title) { return; }
+    spec.title = typeof spec.title === "object" ? Object.assign({}, spec.title)
+                                                : {text: spec.title};
+    spec.title.text = wrapped(spec.title.text, Math.floor(width / 8.5));
+    if (spec.title.subtitle) {
+      spec.title.subtitle = wrapped(spec.title.subtitle, Math.floor(width / 6.5));
+    }
+  }
+
+  function wrapped(text, perLine) {
+    var lines = [];
+    [].concat(text).forEach(function (line) {
+      var current = "";
+      String(line).split(" ").forEach(function (word) {
+        if (current && (current + " " + word).length > perLine) {
+          lines.push(current);
+          current = word;
+        } else {
+          current = current ? current + " " + word : word;
+        }
+      });
+      lines.push(current);
+    });
+    return lines.length === 1 ? lines[0] : lines;
+  }
+
+  /* Pixels a view needs beside its plot area for its y axis (labels and title). */
+  function allowance(labelLimit) {
+    return labelLimit ? labelLimit + 30 : 90;
   }
 
   function embedOptions() {
@@ -61,18 +116,20 @@
     return options;
   }
 
-  /* Draw one chart; if its SVG ends up wider than the holder, draw it again narrower. */
-  function draw(holder, spec, attempt) {
+  /* Draw one chart; while its SVG is wider than the holder, draw it again narrower (at most
+   * MAX_TRIES times). `shrink` (px) is taken off the holder's width; `tries` counts redraws. */
+  function draw(holder, spec, shrink, tries) {
     var width = holder.clientWidth || holder.parentNode.clientWidth;
-    var target = width - (attempt ? attempt : 0);
+    shrink = shrink || 0;
+    tries = tries || 0;
     var previous = holder.__c2cView;
-    return vegaEmbed(holder, fitted(spec, target, previous), embedOptions()).then(
+    return vegaEmbed(holder, fitted(spec, width - shrink, previous), embedOptions()).then(
       function (result) {
         var svg = holder.querySelector("svg");
         var drawn = svg ? svg.getBoundingClientRect().width : 0;
         holder.__c2cView = result.view;
-        if (drawn > width + 1 && (attempt || 0) < 3) {
-          return draw(holder, spec, (attempt || 0) + (drawn - width) + 8);
+        if (drawn > width + 1 && tries < MAX_TRIES) {
+          return draw(holder, spec, shrink + (drawn - width) + 4, tries + 1);
         }
         return result;
       });
@@ -138,8 +195,13 @@
       clearTimeout(pending);
       pending = setTimeout(drawAll, 150);
     });
-    new MutationObserver(drawAll).observe(document.documentElement,
-                                          {attributes: true, attributeFilter: ["data-theme"]});
+    var theme = darkMode();
+    new MutationObserver(function () {
+      if (darkMode() !== theme) {
+        theme = darkMode();
+        drawAll();
+      }
+    }).observe(document.documentElement, {attributes: true, attributeFilter: ["data-theme"]});
   }
 
   if (document.readyState === "loading") {

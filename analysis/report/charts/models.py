@@ -227,8 +227,8 @@ def dendrogram_chart(dendro: dict[str, Any], k_default: int) -> tuple[Any, str]:
         tooltip=[alt.Tooltip("k:O", title="k"),
                  alt.Tooltip("h:Q", title="Cut height", format=",.3f")])
     cut_text = cut.transform_calculate(label="'cut into k = ' + datum.k + ' clusters'").mark_text(
-        color="#D55E00", align="right", dy=-7, fontWeight="bold").encode(
-        y=alt.Y("h:Q", scale=y_scale), x=alt.value(WIDTH - 70), text="label:N")
+        color="#D55E00", align="right", dy=-7, fontWeight="bold", x="width").encode(
+        y=alt.Y("h:Q", scale=y_scale), text="label:N")
     chart = alt.layer(link_layer, leaf_layer, cut_rule, cut_text).add_params(k_param).properties(
         width=WIDTH - 60, height=360, title=_title(
             "Ward dendrogram: the top merges of the tree",

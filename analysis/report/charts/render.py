@@ -11,11 +11,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from analysis.report.charts.present import load
 from analysis.vocabulary import TIERS
-
-#: Okabe-Ito colours (colour-blind safe); tiers keep the same colour on every chart.
-TIER_COLORS = {"inactive": "#999999", "moderate": "#E69F00", "active": "#0072B2"}
-
 
 ALGORITHM_COLORS = {"kmeans": "#009E73", "ward": "#CC79A7"}
 
@@ -73,11 +70,21 @@ CHART_SCRIPTS = ('<script defer src="_static/vega-bundle.js"></script>\n'
                  '<script defer src="_static/c2c-charts.js"></script>\n')
 
 
-def _title_text(spec: dict[str, Any]) -> str:
-    title = spec.get("title", "")
+def _text(value: Any) -> str:
+    return " ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def split_title(spec: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+    """The spec without its top-level title, and the title and subtitle as text.
+
+    Titles are drawn in HTML above the chart, where they wrap on a phone; inside the SVG a long
+    title would widen the chart past the screen or be cut.
+    """
+    spec = dict(spec)
+    title = spec.pop("title", "")
     if isinstance(title, dict):
-        title = title.get("text", "")
-    return " ".join(title) if isinstance(title, list) else str(title)
+        return spec, _text(title.get("text")), _text(title.get("subtitle"))
+    return spec, _text(title), ""
 
 
 def chart_html(chart: alt.TopLevelMixin | dict[str, Any], description: str) -> str:
@@ -88,9 +95,8 @@ def chart_html(chart: alt.TopLevelMixin | dict[str, Any], description: str) -> s
     outside the site.
     """
     spec = chart if isinstance(chart, dict) else chart.to_dict()
-    spec = _merge({"config": BASE_CONFIG}, spec)
+    spec, title, subtitle = split_title(_merge({"config": BASE_CONFIG}, spec))
     spec.setdefault("description", description)  # Vega uses it as the SVG's aria-label
-    title = _title_text(spec)
     if not title:
         raise ValueError("every chart needs a title")
     if not description:
@@ -100,8 +106,10 @@ def chart_html(chart: alt.TopLevelMixin | dict[str, Any], description: str) -> s
     payload = json.dumps(spec, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     label = html.escape(title, quote=True)
     name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or uid
+    heading = f'<div class="c2c-chart-title">{html.escape(title)}</div>\n' + (
+        f'<div class="c2c-chart-subtitle">{html.escape(subtitle)}</div>\n' if subtitle else "")
     return (
-        f'<figure class="c2c-figure">\n'
+        f'<figure class="c2c-figure">\n{heading}'
         f'<div id="{uid}" class="c2c-chart" role="img" aria-label="{label}" '
         f'aria-describedby="{uid}-desc" data-name="{html.escape(name, quote=True)}"></div>\n'
         f'<script type="application/json" class="c2c-spec" data-for="{uid}">{payload}</script>\n'
@@ -153,7 +161,8 @@ def tier_badge(tier: str) -> str:
 
 def tier_scale() -> alt.Scale:
     """The fixed tier -> colour scale (same on every chart)."""
-    return alt.Scale(domain=list(TIERS), range=[TIER_COLORS[t] for t in TIERS])
+    colors = load("model")["tier_colors"]  # config [tiers.colors], through the model
+    return alt.Scale(domain=list(TIERS), range=[colors[t] for t in TIERS])
 
 
 def algorithm_scale() -> alt.Scale:

@@ -1,0 +1,100 @@
+"""The Comparison page (and the metrics tables of the K-Means and Hierarchical pages): every
+solution judged by every criterion, the choice in words, agreement and stability."""
+
+from __future__ import annotations
+
+from IPython.display import HTML
+
+from analysis.report import formats as f
+from analysis.report.charts.models import (
+    agreement_chart,
+    comparison_metrics,
+    matrix_heatmap,
+    stability_chart,
+)
+from analysis.report.charts.present import load
+from analysis.report.charts.render import show
+from analysis.report.pages.html import block, bullet_list, esc, paragraphs, table
+
+
+def choice() -> HTML:
+    """The chosen solution, the rule, and why the knee, k = 2 and the other algorithm lost."""
+    c = load("findings")["choice"]
+    flags = (["Flagged: " + c["silhouette_text"]] if c["flags"] else [c["silhouette_text"]])
+    return block(f"<p><strong>Chosen: {esc(c['name'])}.</strong> {esc(c['reason'])}</p>"
+                 + paragraphs(["The rule: " + c["rule"]])
+                 + bullet_list([c["knee"], c["gap"], *c["others"], *flags]))
+
+
+def eligibility_table(algorithm: str | None = None) -> HTML:
+    """Every criterion for every solution (one algorithm's, or all), eligibility marked exactly
+    as the rule decided it."""
+    findings, metrics = load("findings"), load("metrics")
+    verdict = {e["key"]: e for e in findings["eligibility"]}
+    rows = []
+    for r in metrics["rows"]:
+        if algorithm is not None and r["algorithm"] != algorithm:
+            continue
+        e = verdict[f"{r['algorithm']}_k{r['k']}"]
+        mark = ('<span class="c2c-yes">chosen</span>' if e["chosen"] else
+                '<span class="c2c-yes">yes</span>' if e["eligible"] else
+                f'<span class="c2c-no">no: {esc(e["why"])}</span>')
+        rows.append([e["name"], str(r["k"]), f.index(r["silhouette"]),
+                     f.minus(f.index(min(r["silhouette_per_cluster"]))),
+                     f.count(r["calinski_harabasz"]), f.index(r["davies_bouldin"]),
+                     f.index(r["stability_min"]), f.share(r["min_share"]),
+                     "–" if e["rank_sum"] is None else f"{e['rank_sum']:g}", mark])
+    header = ["Algorithm", "k", "Silhouette", "Weakest cluster", "Calinski–Harabasz",
+              "Davies–Bouldin", "Least stable cluster", "Smallest cluster", "Rank sum",
+              "Eligible"]
+    return block(table(header, rows, "Every solution on every criterion (silhouette and "
+                                     "Jaccard 0-1, higher is better; Davies–Bouldin lower is "
+                                     "better)", raw_columns=(9,)))
+
+
+def quality_chart():
+    """Silhouette, Calinski-Harabasz and Davies-Bouldin over k, both algorithms."""
+    return show(*comparison_metrics(load("metrics")))
+
+
+def agreement() -> HTML:
+    """K-Means vs Ward at the chosen k, in words: raw agreement, kappa, who differs."""
+    a = load("findings")["agreement"]["algorithms"]
+    return block(paragraphs([a["reading"]]) + bullet_list(a["who"]))
+
+
+def agreement_over_k():
+    """ARI and NMI of K-Means vs Ward for every k."""
+    return show(*agreement_chart(load("agreement")))
+
+
+def contingency():
+    """Which K-Means cluster each Ward cluster falls into at the chosen k."""
+    agree = load("agreement")
+    counts = agree["contingency"]
+    return show(*matrix_heatmap(counts, [f"K-Means C{i}" for i in range(len(counts))],
+                                [f"Ward C{j}" for j in range(len(counts[0]))], "K-Means cluster",
+                                "Ward cluster", f"K-Means and Ward clusters, k = {agree['k']}",
+                                "Users in each pair of clusters"))
+
+
+def stability():
+    """Per-cluster bootstrap Jaccard of every solution, with the bar."""
+    manifest = load("manifest")
+    return show(*stability_chart(load("stability"),
+                                 manifest["config"]["selection"]["min_stability"]))
+
+
+def baseline() -> HTML:
+    """The simple rule, agreement beside kappa, and who the tiers and the rule disagree on."""
+    b = load("findings")["agreement"]["baseline"]
+    return block(paragraphs(["The rule: " + b["rule"], b["reading"]]) + bullet_list(b["who"]))
+
+
+def baseline_heatmap():
+    """Clustering tiers against the rule's tiers."""
+    conf = load("segments")["baseline"]["confusion"]
+    return show(*matrix_heatmap(conf["counts"], conf["rows"], conf["cols"],
+                                "Tier from the clustering", "Tier from the rule",
+                                "Clustering tiers against the simple rule",
+                                "The diagonal is agreement"))

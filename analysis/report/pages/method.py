@@ -1,0 +1,96 @@
+"""The Method page: input and fingerprints, the login placeholder and its effect, how
+segments and the choice are made, the run, versions and the configuration."""
+
+from __future__ import annotations
+
+import tomli_w
+from IPython.display import HTML
+
+from analysis.report import formats as f
+from analysis.report.charts.present import load
+from analysis.report.pages.html import block, esc, paragraphs, table
+from analysis.vocabulary import TIERS
+
+
+def input_facts() -> HTML:
+    """Which file, how big, its fingerprint, and how many users went where."""
+    m = load("manifest")
+    return block(table(["", ""], [
+        ["File", m["input"]["name"]], ["Size", f"{f.count(m['input']['bytes'])} bytes"],
+        ["sha256", m["input_sha256"]], ["Rows read", f.count(m["rows_in"])],
+        ["Users clustered", f.count(m["rows_clustered"])],
+        ["Users in the Ward tree", f.count(m["hierarchical_rows"])],
+        ["Distinct behaviour rows", f.count(m["distinct_feature_rows"])]], "The input"))
+
+
+def placeholder() -> HTML:
+    """Why recency is censored, and what that changed (tiers before and after, never-engaged
+    users split)."""
+    effect = load("findings")["censoring"]
+    if not effect["applied"]:
+        return block(paragraphs(["No login placeholder was found in this export: recency is "
+                                 "used as recorded."]))
+    found = effect["placeholder"]
+    bound = f.count(found["censor_days"])
+    text = [f"For {f.count(found['flagged'])} users ({f.share(found['share'])}) the recorded last "
+            "login is a placeholder at a fixed offset after sign-up (see Data & quality), so all "
+            f"we know is that they have not logged in for at least {bound} days. Days since the "
+            f"last login are therefore capped at {bound} for everybody: beyond the bound every "
+            "user reads 'no login recorded for that long', one value, and no distance depends on "
+            "the unknown part. The placeholder is kept out of the distance as a separate flag: a "
+            "0/1 feature would make the clustering split users on the artefact itself. It names "
+            "segments and words the reasons instead."]
+    never = effect["never_engaged"]
+    rows = [[t, f.count(effect["tiers_before"][t]), f.count(effect["tiers_after"][t])]
+            for t in TIERS]
+    split = [[t, f.count(v["users"]), "–" if v["median_days"] is None
+              else f.days(v["median_days"])] for t, v in never["by_type"].items()]
+    moved = f"Tiers of the chosen solution: {f.count(effect['moved'])} users change tier"
+    return block(paragraphs(text) + table(["Tier", "Without censoring", "With censoring"], rows,
+                                          moved)
+                 + paragraphs([f"Without the placeholder handling, the {f.count(never['users'])} "
+                               "never-engaged users look like one group with a median of "
+                               f"{f.days(never['median_days_uncensored'])} days since the last "
+                               "login, a number made by the placeholder. With it they split:"])
+                 + table(["Never engaged", "Users", "Median days since last login (raw)"],
+                         split, "The never-engaged users, split by the placeholder bound"))
+
+
+def rules() -> HTML:
+    """How tiers, segments and the chosen solution are made (this build's thresholds)."""
+    seg, findings = load("segments"), load("findings")
+    return block(paragraphs([
+        "Tiers: " + seg["tier_rule"],
+        f"Segments: role (sold or listed, bought, liked or wished, nothing) times recency band "
+        f"(recent up to {f.count(seg['recent_days'])} days, the natural break of measured "
+        f"recency; unseen from the placeholder bound; lapsed in between); small groups merge "
+        "within their tier and kind.",
+        "Choice: " + findings["choice"]["rule"]]))
+
+
+def run_facts() -> HTML:
+    """When the pipeline ran, how long it took and its peak memory."""
+    run = load("run")
+    return block(paragraphs([f"The pipeline run started at {run['started_at']}, took "
+                             f"{f.count(run['seconds_total'])} s and peaked at "
+                             f"{f.count(run['peak_rss_mb'])} MiB of memory."]))
+
+
+def versions() -> HTML:
+    """Software versions of the run."""
+    m = load("manifest")
+    return block(table(["Package", "Version"], [list(x) for x in sorted(m["versions"].items())],
+                       "Software versions of the pipeline run"))
+
+
+def fingerprints() -> HTML:
+    """Every artifact with its sha256, as the manifest lists them."""
+    m = load("manifest")
+    return block(table(["File", "sha256"], [list(x) for x in sorted(m["files"].items())],
+                       "Files the pipeline wrote (manifest.json lists them)"))
+
+
+def configuration() -> HTML:
+    """The whole configuration in force, as recorded in the manifest, as TOML."""
+    text = tomli_w.dumps(load("manifest")["config"])
+    return block(f'<div class="highlight"><pre class="c2c-config">{esc(text)}</pre></div>')

@@ -1,0 +1,118 @@
+"""The Summary page: the answer on the first screen (who, what it means, what to do, how we
+know), then the segments chart and the key findings in plain words."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import altair as alt
+import pandas as pd
+from IPython.display import HTML
+
+from analysis.report import formats as f
+from analysis.report.charts.present import load
+from analysis.report.charts.render import _title, show, tier_scale
+from analysis.report.pages.html import badge, block, esc, paragraphs
+from analysis.vocabulary import TIERS
+
+
+def _cards(findings: dict[str, Any]) -> str:
+    cards = []
+    for card in findings["tiers"]:
+        cards.append(
+            f'<div class="c2c-card c2c-card-{esc(card["tier"])}">'
+            f'<div class="c2c-card-head">{badge(card["tier"])} '
+            f'<span class="c2c-card-count">{esc(card["users_text"])}</span> '
+            f'<span class="c2c-card-share">{esc(card["share_text"])}</span></div>'
+            f'<p class="c2c-card-text">{esc(card["definition"])}</p></div>')
+    return f'<div class="c2c-cards">{"".join(cards)}</div>'
+
+
+def _actions(findings: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td>{badge(s['tier'])} {esc(s['label'])}</td>"
+        f'<td class="c2c-num">{esc(s["users_text"])} <span class="c2c-muted">'
+        f'{esc(s["share_text"])}</span></td><td>{esc(s["short_action"])}</td></tr>'
+        for s in findings["segments"])
+    return ('<div class="c2c-table-wrap"><table class="c2c-table table c2c-todo">'
+            "<caption>What to do, segment by segment</caption><thead><tr>"
+            '<th scope="col">Who</th><th scope="col">Users</th>'
+            f'<th scope="col">What to do</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def first_screen() -> HTML:
+    """Who (tiers, segments, counts, shares), what each tier means, what to do, how we know."""
+    findings = load("findings")
+    return block(
+        f'<div class="c2c-answer"><p class="c2c-lead">{esc(findings["headline"])}</p>'
+        f"{_cards(findings)}"
+        f'<p class="c2c-how"><strong>How we know.</strong> {esc(findings["how_we_know"])} '
+        '<a href="comparison.html">How the groups were chosen</a> · '
+        '<a href="segments.html">Segment evidence</a> · '
+        '<a href="limitations.html">Limits</a></p>'
+        f"{_actions(findings)}</div>")
+
+
+def _short_name(segment: str) -> str:
+    """'moderate/lapsed_sellers' -> 'Lapsed sellers'; a merged group keeps its group name."""
+    kind = segment.split("/", 1)[1].replace("_", " ")
+    return (kind + (" (all roles)" if kind in ("lapsed", "recent") else "")).capitalize()
+
+
+def segments_chart():
+    """Users per segment, coloured by tier."""
+    findings = load("findings")
+    frame = pd.DataFrame([{"key": s["segment"], "segment": s["label"], "tier": s["tier"],
+                           "users": s["users"], "text": f"{s['users_text']} ({s['share_text']})"}
+                          for s in findings["segments"]])
+    # One bar per segment: the same label can occur in two tiers, so bars are keyed by the
+    # segment id and the axis shows its label, or its short type name when the plot is narrow.
+    labels = json.dumps(dict(zip(frame["key"], frame["segment"])))
+    short = json.dumps({key: _short_name(key) for key in frame["key"]})
+    base = alt.Chart(frame).encode(
+        y=alt.Y("key:N", sort=frame["key"].tolist(), title=None, axis=alt.Axis(
+            labelLimit=320,
+            labelExpr=f"width < 300 ? {short}[datum.value] : {labels}[datum.value]")),
+        x=alt.X("users:Q", title="Users", axis=alt.Axis(format=f.d3("count"), tickCount=4),
+                scale=alt.Scale(domain=[0, float(frame["users"].max()) * 1.35], nice=False)),
+        tooltip=[alt.Tooltip("segment:N", title="Segment"), alt.Tooltip("tier:N", title="Tier"),
+                 alt.Tooltip("users:Q", title="Users", format=f.d3("count"))])
+    bars = base.mark_bar().encode(
+        color=alt.Color("tier:N", scale=tier_scale(), sort=list(TIERS), title="Tier",
+                        legend=alt.Legend(orient="top")))
+    counts = base.mark_text(align="left", dx=3, fontSize=11).encode(text="text:N")
+    chart = alt.layer(bars, counts).properties(
+        width=600, height=22 * len(frame), title=_title("Users per segment"))
+    biggest = frame.loc[frame["users"].idxmax()]
+    return show(chart, f"Bar chart of users in each of {len(frame)} segments; the largest is "
+                       f"{biggest['segment']} with {biggest['text']} users.")
+
+
+def key_findings() -> HTML:
+    """The main findings, each a statistic with its plain reading."""
+    findings = load("findings")
+    effect = findings["censoring"]
+    items = [findings["choice"]["silhouette_text"],
+             "Stability: " + findings["choice"]["stability_text"],
+             findings["agreement"]["baseline"]["reading"]]
+    if effect["applied"]:
+        never = effect["never_engaged"]["by_type"]
+        items.insert(0, f"{f.count(effect['placeholder']['flagged'])} users "
+                        f"({f.share(effect['placeholder']['share'])}) have a placeholder date "
+                        "instead of a real last login; treating it as 'no login for at least "
+                        f"{f.count(effect['placeholder']['censor_days'])} days' splits the never-"
+                        f"engaged users into {f.count(never['dormant']['users'])} dormant and "
+                        f"{f.count(never['idle']['users'])} idle ones, who need different "
+                        "handling.")
+    return block('<ul class="c2c-findings">' + "".join(f"<li>{esc(i)}</li>" for i in items)
+                 + "</ul>")
+
+
+def data_line() -> HTML:
+    """Which file and which run these pages describe."""
+    manifest, run = load("manifest"), load("run")
+    return block(paragraphs([
+        f"Input {manifest['input']['name']} (sha256 {manifest['input_sha256'][:12]}…), "
+        f"{f.count(manifest['rows_in'])} rows, validation {manifest['validation_status']}; "
+        f"built {str(run['finished_at'])[:10]}. Fingerprints, versions and the configuration are "
+        "on the Method page."], "c2c-muted"))

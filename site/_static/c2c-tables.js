@@ -1,0 +1,60 @@
+/* A "Download CSV" button under every table of the page (the table as shown, one header row).
+ * Cells a spreadsheet would run as a formula (= + - @, tab, CR, unless a plain number) get a
+ * leading quote, as the project's own CSV files do. */
+(function () {
+  "use strict";
+
+  var PLAIN_NUMBER = /^[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)%?$/;
+
+  function cell(text) {
+    var value = text.replace(/\s+/g, " ").trim();
+    if (/^[=+\-@\t\r]/.test(value) && !PLAIN_NUMBER.test(value)) { value = "'" + value; }
+    return /[",\n\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
+  }
+
+  function tableCsv(table) {
+    return Array.prototype.map.call(table.rows, function (row) {
+      return Array.prototype.map.call(row.cells, function (c) { return cell(c.textContent); })
+        .join(",");
+    }).join("\r\n") + "\r\n";
+  }
+
+  function fileName(table, index) {
+    var caption = table.caption ? table.caption.textContent : "";
+    var slug = caption.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    var page = (location.pathname.split("/").pop() || "index").replace(/\.html$/, "");
+    return page + "-" + (slug.slice(0, 50) || "table-" + (index + 1)) + ".csv";
+  }
+
+  function addButton(table, index) {
+    var tools = document.createElement("div");
+    tools.className = "c2c-table-tools";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "c2c-export-button";
+    button.textContent = "Download CSV";
+    button.addEventListener("click", function () {
+      var blob = new Blob([tableCsv(table)], {type: "text/csv;charset=utf-8"});
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = fileName(table, index);
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+    });
+    tools.appendChild(button);
+    var wrap = table.closest(".c2c-table-wrap") || table;
+    wrap.parentNode.insertBefore(tools, wrap.nextSibling);
+  }
+
+  function start() {
+    document.querySelectorAll("table.c2c-table").forEach(addButton);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
