@@ -63,3 +63,52 @@ def served(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+#: Init script: records Content-Security-Policy violations of the page in window.__cspViolations
+#: (Playwright runs init scripts before the page's own scripts, outside the page's policy).
+CSP_PROBE = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+class Watch:
+    """What one page did that a test must refuse: console errors (Chromium reports CSP
+    violations there too), page errors, failed requests and requests leaving ``allowed``.
+
+    ``allowed(url) -> bool`` says whether a request stays inside the page's origin; data: and
+    blob: URLs always do. Call :meth:`problems` at the end (it also reads the CSP probe).
+    """
+
+    def __init__(self, page, allowed) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.requests: list[object] = []
+        page.add_init_script(CSP_PROBE)
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        page.on("request", self._request)
+        self._allowed = allowed
+
+    def _request(self, request) -> None:
+        self.requests.append(request)
+        scheme = request.url.split(":", 1)[0]
+        if scheme not in ("data", "blob") and not self._allowed(request.url):
+            self.outside.append(request.url)
+
+    def violations(self) -> list[str]:
+        """The CSP violations the page reported (empty when the page is gone)."""
+        try:
+            return self.page.evaluate("() => window.__cspViolations || []")
+        except Exception:  # noqa: BLE001 - a closed page has no more to say
+            return []
+
+    def problems(self) -> dict[str, list[str]]:
+        """Everything that went wrong, by kind (all lists empty: the page behaved)."""
+        return {"console errors": self.errors, "requests outside": self.outside,
+                "CSP violations": self.violations()}

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.cli import main
-from analysis.config import PROJECT_ROOT, load_config
 from analysis.errors import InputError
 from analysis.features.transform import transform
 from analysis.intake.kinds import EXPECTED_TEXT
@@ -510,16 +509,6 @@ def test_line_numbers_match_csv_records():
     text = 'a,b\r\n1,2\r\n\r\n"x\ny",3\n4,5\r6,7'
     assert rules.record_lines(text).tolist() == [1, 2, 4, 6, 7]
     assert rules.record_lines("\ufeffa\n" + '"' + "x" * 200_000 + '"\n') is None
-
-
-def test_score_page_settings_match_config():
-    page = (PROJECT_ROOT / "site" / "score.md").read_text(encoding="utf-8")
-    config = load_config().scoring
-    assert f'data-max-bytes="{config.browser_max_bytes}"' in page
-    assert f'data-page-size="{config.page_size}"' in page
-    assert f'{config.browser_max_bytes // 1048576} MB' in page
-    assert "never leaves your browser" in page
-    assert "joins the Ward cluster with the nearest centroid" in " ".join(page.split())
 
 
 def test_unreadable_input_is_input_error(model, tmp_path):

@@ -1,14 +1,12 @@
 """Score new users with the saved model: the rules of ``c2c score`` and of the browser scorer.
 
 One model (``model.json``, see :mod:`analysis.scoring.model`) and one set of rules serve both
-scorers;
-``site/_static/scorer.js`` mirrors this module and the browser tests check that
-both give the same clusters, tiers and distances.
+scorers; ``site/_static/scorer-core.js`` and ``scorer-worker.js`` mirror this module and the
+browser tests check that both give the same clusters, tiers, segments, reasons and distances.
 
 **File-level faults** stop the run (InputError, exit 2): everything
 :func:`analysis.intake.reader.read_raw_table` refuses (missing, not a CSV/zip, empty, binary, not
-UTF-8,
-another delimiter, repeated column names, a row with the wrong number of fields, a header
+UTF-8, another delimiter, repeated column names, a row with the wrong number of fields, a header
 without data rows), and a header that lacks a column the model needs
 (``model["required_columns"]``). Columns outside the raw schema are ignored with a warning.
 
