@@ -52,7 +52,7 @@ def cli() -> None:
 def segment_command(data_path: Path | None, out_dir: Path | None) -> int:
     """Validate, cluster all users (K-Means and Ward over the k range), evaluate, write
     artifacts (compared with the published release's history)."""
-    from analysis.pipeline import segment
+    from analysis.publishing.build import segment
     from analysis.publishing.release import history
 
     settings = _settings()

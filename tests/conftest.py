@@ -34,7 +34,7 @@ def real_data() -> Path:
 def real_artifacts(real_data, tmp_path_factory):
     """One full `segment` run on the real data per test session: (artifacts folder, manifest)."""
     from analysis.config import load_config
-    from analysis.pipeline import segment
+    from analysis.publishing.build import segment
 
     out = tmp_path_factory.mktemp("real") / "artifacts"
     manifest = segment(real_data, out, load_config())
@@ -56,9 +56,19 @@ def synthetic_run(fast_config, tmp_path_factory):
 
     Shared read-only by the pipeline and site tests; never write into its folders.
     """
-    from analysis.pipeline import segment
+    from analysis.publishing.build import segment
 
     folder = tmp_path_factory.mktemp("synthetic")
     data = write_csv(make_users(1500, seed=5), folder / "users.csv")
     manifest = segment(data, folder / "artifacts", fast_config)
     return data, folder / "artifacts", manifest
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium, one per session: Playwright's sync API allows one at a time
+    (Playwright cannot download browsers here; see tests/browser.py)."""
+    from tests.browser import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium

@@ -34,7 +34,7 @@ from analysis.history.drift import (
 )
 from analysis.intake.reader import load_users, read_raw_table
 from analysis.intake.schema import COLUMNS
-from analysis.pipeline import segment
+from analysis.publishing.build import segment
 from tests.clirun import run_cli
 from tests.limits import LIMITS
 from tests.synthetic import make_users, to_csv_text, write_csv

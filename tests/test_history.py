@@ -78,7 +78,7 @@ def test_public_report_drops_example_rows_only(tmp_path):
 
 @pytest.fixture(scope="module")
 def warned_run(tmp_path_factory, fast_config):
-    from analysis.pipeline import segment
+    from analysis.publishing.build import segment
 
     config = fast_config
     folder = tmp_path_factory.mktemp("hist-run")

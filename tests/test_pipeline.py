@@ -15,7 +15,7 @@ from analysis.errors import ValidationFailed
 from analysis.features.activity import PRODUCT_COLUMNS, product_activity
 from analysis.intake.files import file_sha256
 from analysis.intake.reader import load_users
-from analysis.pipeline import segment
+from analysis.publishing.build import segment
 from tests.conftest import REAL_DATA as REAL
 from tests.limits import LIMITS
 from tests.synthetic import make_users, write_csv

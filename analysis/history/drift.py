@@ -1,9 +1,9 @@
 """What changed since the previous snapshot: validation, feature drift, tiers, the model.
 
-:func:`compare` takes the previous snapshot (:func:`analysis.history.snapshots.load_snapshot`, or None for
-the first build), the freshly written artifacts and the current users, and returns the
-``changes.json`` document that the "What changed" page (``site/changes.md``) renders. Every
-tunable is in config ``[drift]``.
+:func:`compare` takes the previous snapshot
+(:func:`analysis.history.snapshots.load_snapshot`, or None for the first build), the freshly
+written artifacts and the current users, and returns the ``changes.json`` document that the
+"What changed" page (``site/changes.md``) renders. Every tunable is in config ``[drift]``.
 
 **Feature drift** is measured per model feature column (and ``daysSinceLastLogin``) on the
 recorded value counts, so the previous release's rows are never needed:

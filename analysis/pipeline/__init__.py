@@ -2,8 +2,8 @@
 
 :data:`analysis.pipeline.stages.STAGES` is the flow; :func:`run_pipeline` executes it and
 :func:`write_artifacts` writes what it made through the catalog (manifest sealed last).
-:func:`segment` does both into a folder that is replaced atomically (``c2c segment --out``);
-publishing a release (artifacts + site + snapshot) is :mod:`analysis.publishing.release`.
+Writing them into a folder that is replaced atomically (``c2c segment``) and publishing a
+release (artifacts + site + snapshot) are :mod:`analysis.publishing`'s.
 """
 
 from __future__ import annotations
@@ -63,19 +63,3 @@ def write_artifacts(folder: Path, result: PipelineResult) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=False)
     run_info = {**result.run_info, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
     return catalog.write_folder(folder, result.documents, result.summary, run_info)
-
-
-def segment(data_path: Path, out_dir: Path, settings: Settings,
-            history: list[dict[str, Any]] | None = None, console: Console | None = None
-            ) -> dict[str, Any]:
-    """Run the pipeline and replace ``out_dir`` with its artifacts atomically; the manifest.
-
-    A failure leaves ``out_dir`` exactly as it was.
-    """
-    from analysis.publishing.folders import replace_folder, staging_folder
-
-    result = run_pipeline(data_path, settings, history, console)
-    with staging_folder(Path(out_dir)) as tmp:
-        manifest = write_artifacts(tmp / "artifacts", result)
-        replace_folder(tmp / "artifacts", Path(out_dir))
-    return manifest

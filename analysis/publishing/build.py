@@ -1,8 +1,10 @@
-"""``c2c build`` and ``c2c render``: make a release and publish it, one build at a time.
+"""``c2c build`` and ``c2c render``: make a release and publish it, one build at a time;
+``c2c segment``: the artifacts alone, written atomically into a folder, published nowhere.
 
 Both take the build lock, recover from killed builds, then fill a staging folder (artifacts,
 site, snapshot) and publish it with :func:`analysis.publishing.release.publish`. Any failure
-leaves the published release exactly as it was.
+leaves the published release exactly as it was; a kill also leaves no process running (the
+children's children included: :func:`analysis.processes.descendants_die_with_me`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,26 @@ from analysis import catalog
 from analysis.config import Settings
 from analysis.history.snapshots import write_snapshot
 from analysis.pipeline import run_pipeline, write_artifacts
-from analysis.processes import checkpoint
-from analysis.publishing.folders import staging_folder
+from analysis.processes import checkpoint, descendants_die_with_me
+from analysis.publishing.folders import replace_folder, staging_folder
 from analysis.publishing.lock import build_lock
 from analysis.publishing.release import Home, history, next_name, publish, recover
 from analysis.publishing.render import render_site
+
+
+def segment(data_path: Path, out_dir: Path, settings: Settings,
+            history: list[dict[str, Any]] | None = None, console: Console | None = None
+            ) -> dict[str, Any]:
+    """Run the pipeline and replace ``out_dir`` with its artifacts atomically; the manifest.
+
+    A failure leaves ``out_dir`` exactly as it was.
+    """
+    result = run_pipeline(data_path, settings, history, console)
+    with staging_folder(Path(out_dir)) as tmp:
+        manifest = write_artifacts(tmp / "artifacts", result)
+        replace_folder(tmp / "artifacts", Path(out_dir))
+    return manifest
+
 
 #: Artifacts a site needs: everything the catalog lists.
 REQUIRED = tuple(a.name for a in catalog.ARTIFACTS)
@@ -49,7 +66,7 @@ def _release(home: Home, settings: Settings, fill: Callable[[Path], dict[str, An
 def build(data_path: Path, settings: Settings, home: Home, *, wait: bool = False,
           console: Console | None = None, log: Callable[[str], None] = print) -> Path:
     """Validate, segment, render and publish ``data_path`` as a new release."""
-    with build_lock(home.releases, wait):
+    with descendants_die_with_me(), build_lock(home.releases, wait):
         for name in recover(home):
             log(f"recovered: removed {name} left by an interrupted build")
         started = time.perf_counter()
@@ -66,7 +83,7 @@ def render(settings: Settings, home: Home, artifacts: Path | None = None, *,
            wait: bool = False, log: Callable[[str], None] = print) -> Path:
     """Publish a new release with the site rendered again from ``artifacts`` (default: the
     published artifacts), after checking every file against its manifest."""
-    with build_lock(home.releases, wait):
+    with descendants_die_with_me(), build_lock(home.releases, wait):
         for name in recover(home):
             log(f"recovered: removed {name} left by an interrupted build")
         source = Path(artifacts) if artifacts is not None else home.artifacts

@@ -33,10 +33,16 @@ def _note() -> str:
     return f"pid {os.getpid()}, started {started}, {command[:200]}"
 
 
+#: How long a refused build waits for the holder's note to appear: a build that has just taken
+#: the lock writes it a moment later (and one releasing it has just cleared it).
+NOTE_SECONDS = 2.0
+
+
 def _holder(fd: int) -> str:
+    """The holder's note, or "" while it is missing or still being written."""
     os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 4096).decode("utf-8", "replace").strip()
-    return text or "pid unknown"
+    text = os.read(fd, 4096).decode("utf-8", "replace")
+    return text.strip() if text.endswith("\n") else ""
 
 
 @contextmanager
@@ -51,15 +57,21 @@ def build_lock(releases: Path, wait: bool = False, poll_seconds: float = 0.5
     releases.mkdir(parents=True, exist_ok=True)
     fd = os.open(releases / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
+        note_deadline = time.monotonic() + NOTE_SECONDS
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if not wait:
-                    raise BuildBusy(f"another build is running ({_holder(fd)}); wait for it to "
-                                    "finish or pass --wait") from None
-                time.sleep(poll_seconds)
+                if wait:
+                    time.sleep(poll_seconds)
+                    continue
+                holder = _holder(fd)
+                if not holder and time.monotonic() < note_deadline:
+                    time.sleep(0.01)  # taken a moment ago: its note is on its way
+                    continue
+                raise BuildBusy(f"another build is running ({holder or 'pid unknown'}); wait "
+                                "for it to finish or pass --wait") from None
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, (_note() + "\n").encode("utf-8"))

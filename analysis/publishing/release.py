@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from analysis.catalog import json_bytes, read_json
 from analysis.config import PROJECT_ROOT, Settings
 from analysis.history.snapshots import load_snapshot
 from analysis.processes import checkpoint
-from analysis.publishing.folders import point_symlink, remove_stale_staging
+from analysis.publishing.folders import STAGING, point_symlink, remove_stale_staging
 
 HOME_ENV = "C2C_HOME"
 RELEASE_FILE = "release.json"
@@ -166,6 +167,18 @@ def recover(home: Home) -> list[str]:
     return removed
 
 
+def remove_release(path: Path) -> None:
+    """Delete a release folder: renamed to a staging name first (one atomic step), so that a
+    kill in the middle of deleting leaves a staging folder that :func:`recover` removes, never
+    a release that still counts as published with part of its snapshot gone."""
+    doomed = path.with_name(f"{STAGING}removed-{path.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(path, doomed)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 def prune(home: Home, keep: int) -> None:
     """Keep the newest ``keep`` published snapshots (one per key) and one whole release."""
     current = current_release(home)
@@ -179,7 +192,7 @@ def prune(home: Home, keep: int) -> None:
         meta = path / "snapshot" / "meta.json"
         same = meta.is_file() and read_json(path / "snapshot", "meta.json").get("key") == key
         if same or kept >= keep:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_release(path)
             continue
         kept += 1
         for heavy in ("artifacts", "site"):
