@@ -23,6 +23,7 @@ from analysis.publishing.render import SITE_SOURCE, RenderFailed, explain_failur
 from analysis.publishing.static import artifacts_fingerprint, prepare_static
 from analysis.report.charts.render import chart_html
 from analysis.vocabulary import TIERS
+from tests.leaks import leaks
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -261,7 +262,6 @@ def _prose(md: str) -> str:
     """Markdown text a reader sees, minus front matter, code cells, fences and glue roles."""
     md = re.sub(r"\A---\n.*?\n---\n", "", md, flags=re.S)
     md = re.sub(r"^(```|~~~).*?^\1\s*$", "", md, flags=re.S | re.M)
-    md = re.sub(r"\{glue(?::\w+)?\}`[^`]*`", "", md)
     md = re.sub(r"`[^`]*`", "", md)                 # inline code: commands, file names
     md = re.sub(r"\]\([^)]*\)", "]", md)            # link targets
     md = re.sub(r"<[^>]+>", "", md)                 # inline HTML tags
@@ -283,11 +283,51 @@ def test_no_number_typed_by_hand_in_prose(page):
     assert numbers == [], f"{page}: numbers typed in prose: {numbers}"
 
 
+def _cells(md: str) -> list[list[str]]:
+    """The code lines of every code cell of a page (option lines such as :tags: left out)."""
+    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", md, flags=re.S | re.M)
+    return [[ln for ln in cell.splitlines() if ln.strip() and not ln.startswith(":")]
+            for cell in cells]
+
+
+#: What a page cell may not contain: computing (loops, conditions, comparisons, selection,
+#: indexing, sorting, arithmetic on results) belongs in the pipeline or analysis.report.pages.
+_LOGIC = re.compile(r"\b(for|if|while|lambda|def|class|max|min|sorted|sum|len|filter)\b|"
+                    r"==|!=|<|>|\[|\.loc\b|\.iloc\b|\.query\(|\.sort|\.groupby|\+|\*")
+
+
 @pytest.mark.parametrize("page", sorted(p.name for p in SITE_SOURCE.glob("*.md")))
-def test_pages_only_read_artifacts(page):
-    """No page fits a model or runs the pipeline: they read artifacts through
-    analysis.report.charts."""
+def test_page_cells_only_load_and_show(page):
+    """Pages present, they don't compute: every cell is an import or one to three calls of
+    analysis.report.pages, with no logic; no page fits a model or runs the pipeline."""
     text = (SITE_SOURCE / page).read_text(encoding="utf-8")
+    for cell in _cells(text):
+        assert len(cell) <= 3, f"{page}: a cell of {len(cell)} lines: {cell}"
+        for line in cell:
+            assert not _LOGIC.search(line), f"{page}: logic in a page cell: {line!r}"
+            assert re.fullmatch(r"from analysis\.report\.[\w.]+ import [\w, ]+( as \w+)?|"
+                                r"[\w.]+\([^()]*\)", line.strip()), f"{page}: {line!r}"
     for forbidden in ("sklearn", "scipy", ".fit(", "fit_predict", "analysis.pipeline",
-                      "segment(", "KMeans", "linkage("):
+                      "KMeans", "linkage("):
         assert forbidden not in text, f"{page} uses {forbidden}"
+
+
+def test_a_cell_with_logic_is_caught():
+    md = "```{code-cell} ipython3\n:tags: [remove-input]\nbest = max(rows)\n```\n"
+    assert _cells(md) == [["best = max(rows)"]]
+    assert _LOGIC.search(_cells(md)[0][0])
+
+
+def test_published_pages_leak_no_template(published):
+    """Rendered from synthetic artifacts, no page shows a template artefact: "(s)", None, nan,
+    braces, or a number with more than three decimals outside code and analyst tables."""
+    assert leaks(published.site) == []
+
+
+def test_the_leak_scan_finds_leaks(tmp_path):
+    (tmp_path / "a.html").write_text(
+        "<main><p>1 cluster(s) of None users, share nan, {k} and 0.12345</p>"
+        "<pre>psi_epsilon = 0.0001</pre><script>var x = {};</script></main>")
+    found = leaks(tmp_path)
+    assert [hit.split(": ", 1)[1] for hit in found] == ["(s)", "None", "nan", "{", "}",
+                                                        "0.12345"]

@@ -14,7 +14,7 @@ DAYS_PER_YEAR = 365.25
 def _placeholder(documents: dict[str, Any], effect: dict[str, Any]) -> dict[str, str]:
     found = effect["placeholder"]
     offsets = "; ".join(f"{f.count(p['offset'])} days after sign-up for the accounts "
-                        f"{f.count(p['seniority_min'])}-{f.count(p['seniority_max'])} days old "
+                        f"{f.count(p['seniority_min'])}–{f.count(p['seniority_max'])} days old "
                         f"({f.count(p['users'])} users)" for p in found["placeholders"])
     tail = sum(sum(p["after_counts"][:4]) - 4 * p["after_level"] for p in found["placeholders"])
     return {"title": "Most 'last logins' are a placeholder date",

@@ -41,7 +41,7 @@ def evidence(name: str, record: dict[str, Any], censor_days: int | None) -> str:
     days = record["stats"]["daysSinceLastLogin"]
     base = f"{record['size']:,} users ({_pct(record['share'])} of all)"
     seen = (f"last login a median {days['median']:,.0f} days ago (middle half "
-            f"{days['q1']:,.0f}-{days['q3']:,.0f})")
+            f"{days['q1']:,.0f}–{days['q3']:,.0f})")
     if name == "dormant":
         return (f"{base}; none ever listed, sold, bought, liked or wished; "
                 f"{_pct(record['placeholder_share'])} sit on the login placeholder and none "

@@ -67,7 +67,7 @@ def segments_chart():
                           for s in findings["segments"]])
     # One bar per segment: the same label can occur in two tiers, so bars are keyed by the
     # segment id and the axis shows its label, or its short type name when the plot is narrow.
-    labels = json.dumps(dict(zip(frame["key"], frame["segment"])))
+    labels = json.dumps(dict(zip(frame["key"], frame["segment"], strict=True)))
     short = json.dumps({key: _short_name(key) for key in frame["key"]})
     base = alt.Chart(frame).encode(
         y=alt.Y("key:N", sort=frame["key"].tolist(), title=None, axis=alt.Axis(
