@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.errors import C2CError
-from analysis.vocabulary import TIERS
+from analysis.vocabulary import CLUSTER_DIGITS, TIERS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config.toml"
@@ -93,8 +93,8 @@ class PlaceholderConfig(Section):
 class KMeansConfig(Section):
     """The k range every algorithm is evaluated on, and K-Means' own parameters."""
 
-    k_min: Annotated[int, Field(ge=2, le=40)]
-    k_max: Annotated[int, Field(ge=2, le=40)]
+    k_min: Annotated[int, Field(ge=2, le=len(CLUSTER_DIGITS))]
+    k_max: Annotated[int, Field(ge=2, le=len(CLUSTER_DIGITS))]  # one base-36 digit per label
     n_init: Annotated[int, Field(ge=1, le=100)]
     max_iter: Annotated[int, Field(ge=10, le=10_000)]
     random_state: NonNegativeInt
@@ -119,7 +119,7 @@ class SelectionConfig(Section):
     """The rule that chooses one solution (see analysis/evaluation/choice.py)."""
 
     min_cluster_share: Annotated[float, Field(ge=0.0, lt=0.5)]
-    k_min_choice: Annotated[int, Field(ge=2, le=40)]
+    k_min_choice: Annotated[int, Field(ge=2, le=len(CLUSTER_DIGITS))]
     min_stability: Share
     min_tier_share: Annotated[float, Field(ge=0.0, lt=0.34)]
 
@@ -214,7 +214,7 @@ class ScoringConfig(Section):
 
 class ScaleConfig(Section):
     sizes: list[PositiveInt]
-    k: Annotated[int, Field(ge=2, le=40)]
+    k: Annotated[int, Field(ge=2, le=len(CLUSTER_DIGITS))]
 
 
 class Settings(Section):
@@ -252,11 +252,18 @@ class Settings(Section):
         return self.model_dump(mode="json")
 
     def updated(self, changes: dict[str, dict[str, Any]]) -> Settings:
-        """A validated copy with ``changes`` ({section: {key: value}}) applied."""
-        data = self.record()
-        for section, values in changes.items():
-            data[section] = {**data[section], **values}
-        return parse_config(data, "updated config")
+        """A validated copy with ``changes`` ({section: {key: value}}, nested tables merged key
+        by key, e.g. ``{"tiers": {"colors": {"active": "#123456"}}}``) applied."""
+        return parse_config(_merged(self.record(), changes), "updated config")
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` applied; tables (dicts) are merged recursively."""
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
 
 
 def config_path() -> Path:

@@ -10,6 +10,10 @@ from __future__ import annotations
 #: The brief's three tiers, least to most active.
 TIERS: tuple[str, ...] = ("inactive", "moderate", "active")
 
+#: Base-36 digits: the label table of model.json and the Explore page store one cluster per
+#: solution as one character, so k is at most len(CLUSTER_DIGITS) = 36 (the config enforces it).
+CLUSTER_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
 #: Algorithm id -> the name readers see.
 ALGORITHM_NAMES: dict[str, str] = {"kmeans": "K-Means", "ward": "Ward"}
 

@@ -182,8 +182,9 @@ def test_rejects_bad_inputs():
 
 def test_bench_ward_on_small_data():
     from analysis.bench.kernels import bench_ward
+    from analysis.config import load_config
 
-    result = bench_ward(duplicated_users(6, 120, 4, 5))
+    result = bench_ward(duplicated_users(6, 120, 4, 5), load_config().kmeans.ks)
     assert result["ward_labels_identical"] is True
     assert result["ward_min_ari"] == 1.0
     assert result["ward_max_rel_height_diff"] <= HEIGHT_RTOL

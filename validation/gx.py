@@ -51,7 +51,12 @@ class _DeferredFinder(importlib.abc.MetaPathFinder):
 
 
 def _import_quickly() -> ModuleType:
-    """Import GX with its unused heavy dependencies deferred or hidden (~2 s saved here)."""
+    """Import GX with its unused heavy dependencies deferred or hidden.
+
+    Measured on the 2-core build machine (three fresh processes each, 2026-12-01, machine
+    busy): plain ``import great_expectations`` 6.5-7.9 s, this 2.9-3.3 s. Every ``c2c build``,
+    ``c2c validate`` and CI run pays it once per process, so the saving is kept.
+    """
     finder = _DeferredFinder([m for m in DEFERRED_MODULES if m not in sys.modules])
     hidden = [m for m in HIDDEN_MODULES if m not in sys.modules]
     sys.meta_path.insert(0, finder)

@@ -155,6 +155,11 @@ def _check_rule(rule_id: str, columns: tuple[str, ...], text: str, check: str,
 def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
     """Values and cross-column consistency, judged on the typed frame (bad cells are <NA>)."""
     have = set(present)
+    return _identity_rules(have) + _range_rules(have, v) + _consistency_rules(have, v)
+
+
+def _identity_rules(have: set[str]) -> list[Rule]:
+    """Unique ids, categorical values from their allowed sets, civility columns that agree."""
     rules: list[Rule] = []
     if ID_COLUMN in have:
         rules.append(Rule(f"unique.{ID_COLUMN}", (ID_COLUMN,), f"{ID_COLUMN} is unique",
@@ -168,7 +173,13 @@ def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
         triples = ", ".join("-".join(map(str, t)) for t in CIVILITY_TRIPLES)
         rules.append(_check_rule("civility_consistent", CIVILITY,
                                  f"{', '.join(CIVILITY)} agree ({triples})", CIVILITY_OK))
-    rules += [Rule(f"non_negative.{c}", (c,), f"{c} >= 0", CRITICAL, TYPED_FRAME,
+    return rules
+
+
+def _range_rules(have: set[str], v: ValidationConfig) -> list[Rule]:
+    """Counts and days non-negative and under a plausible ceiling, pass rate a percentage, no
+    last login before sign-up."""
+    rules = [Rule(f"non_negative.{c}", (c,), f"{c} >= 0", CRITICAL, TYPED_FRAME,
                    "ExpectColumnValuesToBeBetween", {"column": c, "min_value": 0})
               for c in [*COUNT_COLUMNS, LOGIN[0]] if c in have]
     ceilings = {**dict.fromkeys(COUNT_COLUMNS, v.max_count), **dict.fromkeys(LOGIN, v.max_days)}
@@ -186,6 +197,13 @@ def _value_rules(present: list[str], v: ValidationConfig) -> list[Rule]:
                           CRITICAL, TYPED_FRAME, "ExpectColumnPairValuesAToBeGreaterThanB",
                           {"column_A": LOGIN[1], "column_B": LOGIN[0], "or_equal": True,
                            "ignore_row_if": "either_value_is_missing"}))
+    return rules
+
+
+def _consistency_rules(have: set[str], v: ValidationConfig) -> list[Rule]:
+    """Derived columns that agree with their source (seniority in months and years, any app),
+    one country per code and back, and the warnings (login placeholder, sold without rate)."""
+    rules: list[Rule] = []
     tolerance = v.seniority_tolerance
     for rule_id, columns, per, check in (("months_consistent", MONTHS, v.days_per_month,
                                           MONTHS_OK),

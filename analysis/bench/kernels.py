@@ -23,14 +23,11 @@ from analysis.clustering.fastward import distinct_rows, ward_flat_labels, ward_u
 from analysis.clustering.silhouette import silhouette_weighted
 from analysis.config import Settings
 
-#: Cluster counts whose flat Ward clusters must agree with fastcluster's.
-BENCH_K_VALUES = tuple(range(2, 11))
-
 #: Distinct rows used by the warm-up call that triggers numba compilation.
 WARMUP_ROWS = 64
 
 
-def bench_ward(X: np.ndarray, k_values=BENCH_K_VALUES) -> dict:
+def bench_ward(X: np.ndarray, k_values: list[int]) -> dict:
     """Time weighted Ward on distinct rows against fastcluster on all rows, and compare.
 
     Args:
@@ -238,7 +235,7 @@ def run_bench(data_path, config: Settings, scale_sizes: list[int] | None = None,
     labels_full = np.stack([s.labels[distinct.inverse] for s in solutions])
 
     log("Ward: ours (distinct rows, weighted) vs fastcluster.linkage_vector on all rows ...")
-    result = bench_ward(X)
+    result = bench_ward(X, config.kmeans.ks)
     log("Silhouette: ours (18 labellings) vs sklearn.metrics.silhouette_score (1 labelling) ...")
     result.update(bench_silhouette(X, labels_full))
     log("The whole `c2c segment` in a child process ...")

@@ -80,12 +80,6 @@ def snapshot_key(manifest: dict[str, Any]) -> str:
                      files.get("validation_report.json", "")])
 
 
-def snapshot_name(sequence: int, when: datetime, input_sha256: str) -> str:
-    """Folder name ``<sequence:04d>-<UTC YYYYmmddTHHMMSSZ>-<sha256[:12]>``."""
-    return (f"{sequence:04d}-{when.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-"
-            f"{input_sha256[:SHA_CHARS]}")
-
-
 def public_report(report: dict[str, Any]) -> dict[str, Any]:
     """The validation report without per-user content (example ids and their cells).
 

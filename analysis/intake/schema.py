@@ -45,7 +45,6 @@ COUNT_COLUMNS = [
     "productsWished",
     "productsBought",
 ]
-BOOL_COLUMNS = [c for c, k in COLUMNS.items() if k == "bool"]
 
 GENDERS = ["M", "F"]
 CIVILITY_IDS = [1, 2, 3]

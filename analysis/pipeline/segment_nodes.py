@@ -11,7 +11,6 @@ import pandas as pd
 from analysis.clustering.distinct import Distinct
 from analysis.clustering.solution import Solution
 from analysis.config import ProfilesConfig, SegmentsConfig, TiersConfig
-from analysis.evaluation.segment_stability import segment_stability
 from analysis.evaluation.stability import Bootstrap
 from analysis.features.activity import PRODUCT_COLUMNS, score_weights
 from analysis.features.placeholder import placeholder_mask
@@ -20,6 +19,7 @@ from analysis.segments.assign import assign_segments, segment_map, segment_table
 from analysis.segments.describe import Described
 from analysis.segments.reasons import reasons
 from analysis.segments.records import segment_records
+from analysis.segments.stability import segment_stability
 from analysis.segments.types import (
     GROUP_LABELS,
     TYPE_GROUP,

@@ -9,6 +9,7 @@ import math
 FORMATS: dict[str, tuple[str, str]] = {
     "count": (",.0f", ",.0f"),
     "share": (".1%", ".1%"),
+    "fine_share": (".2%", ".2%"),  # shares that can be well under 1% (drift, small clusters)
     "index": (".2f", ".2f"),      # silhouettes, Jaccards, kappas, scaled features
     "days": (",.0f", ",.0f"),
 }
@@ -34,6 +35,21 @@ def count(value: float | int) -> str:
 def share(value: float) -> str:
     """0.1234 -> '12.3%'."""
     return fmt(value, "share")
+
+
+def fine_share(value: float) -> str:
+    """0.00123 -> '0.12%'."""
+    return fmt(value, "fine_share")
+
+
+def number(value: float | int | None) -> str:
+    """A raw value (a median, a cap): whole numbers as counts, others with at most two
+    decimals; 2.5 -> '2.5', 1234 -> '1,234', 0.125 -> '0.12'; a dash when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if float(value).is_integer():
+        return count(value)
+    return f"{float(value):,.2f}".rstrip("0").rstrip(".")
 
 
 def index(value: float) -> str:

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from analysis.scoring.nearest import assign_nearest
+from analysis.vocabulary import CLUSTER_DIGITS
 
 #: One base-36 character per solution label in the table (so k is at most 36).
-DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+DIGITS = CLUSTER_DIGITS
 
 
 def integer_keys(values: np.ndarray, params: list[dict[str, Any]]) -> np.ndarray:

@@ -15,8 +15,8 @@ import altair as alt
 import pandas as pd
 
 from analysis.intake.schema import COLUMN_LABELS
+from analysis.report import formats as fmt
 from analysis.report.charts.models import matrix_heatmap
-from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
 from analysis.report.charts.render import WIDTH, tier_badge
 from analysis.vocabulary import TIERS
 
@@ -44,25 +44,12 @@ def note(text: str):
                 f"<p>{html.escape(text)}</p></div>")
 
 
-def summary_list(changes: dict[str, Any] | None):
-    """The plain-language summary as a bulleted list (or the note for missing / first)."""
-    from IPython.display import HTML
-
-    if changes is None:
-        return note("This build did not compare itself with an earlier snapshot "
-                    "(no changes.json in the artifacts).")
-    if state(changes) == FIRST:
-        return note(" ".join(changes.get("summary", [])))
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in changes.get("summary", []))
-    return HTML(f'<ul class="c2c-changes-summary">{items}</ul>')
-
-
 def _result(status: str) -> str:
     return f'<span class="c2c-status-{STATUS_CLASS.get(status, "pass")}">{status}</span>'
 
 
 def _rows(n: int | None) -> str:
-    return "–" if n is None else fmt_int(n)
+    return "–" if n is None else fmt.count(n)
 
 
 def validation_table(changes: dict[str, Any]) -> pd.DataFrame:
@@ -72,7 +59,7 @@ def validation_table(changes: dict[str, Any]) -> pd.DataFrame:
     for r in changes["validation"]["expectations"]:
         rows.append({
             "Expectation": html.escape(r["rule"]),
-            "Column(s)": html.escape(", ".join(r.get("columns") or []) or "whole table"),
+            "Columns": html.escape(", ".join(r.get("columns") or []) or "whole table"),
             "Severity": r["severity"],
             "Previous": _result(r["previous"]),
             "Now": _result(r["current"]),
@@ -80,7 +67,7 @@ def validation_table(changes: dict[str, Any]) -> pd.DataFrame:
             "Rows now": _rows(r["current_unexpected"]),
             "Changed": "yes" if r["status_changed"] else "",
         })
-    return pd.DataFrame(rows, columns=["Expectation", "Column(s)", "Severity", "Previous", "Now",
+    return pd.DataFrame(rows, columns=["Expectation", "Columns", "Severity", "Previous", "Now",
                                        "Rows before", "Rows now", "Changed"])
 
 
@@ -91,9 +78,9 @@ def validation_counts(changes: dict[str, Any]) -> pd.DataFrame:
             ("failed_warning", "Warnings"), ("failed_critical", "Critical failures")]
     return pd.DataFrame({
         "": [label for _, label in keys] + ["Rows", "Status"],
-        "Previous": [fmt_int(v["previous_counts"].get(k, 0)) for k, _ in keys]
+        "Previous": [fmt.count(v["previous_counts"].get(k, 0)) for k, _ in keys]
         + [_rows(v.get("previous_rows")), str(v["previous_status"])],
-        "Now": [fmt_int(v["current_counts"].get(k, 0)) for k, _ in keys]
+        "Now": [fmt.count(v["current_counts"].get(k, 0)) for k, _ in keys]
         + [_rows(v.get("current_rows")), str(v["current_status"])],
     })
 
@@ -110,8 +97,8 @@ def drift_table(changes: dict[str, Any]) -> pd.DataFrame:
                        f"{r['verdict']}</span>",
             "KS D": f"{r['ks']:.3f}",
             "KS p-value": "–" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),
-            "Median before → now": f"{fmt_num(r['previous']['median'], 4)} → "
-                                   f"{fmt_num(r['current']['median'], 4)}",
+            "Median before → now": f"{fmt.number(r['previous']['median'])} → "
+                                   f"{fmt.number(r['current']['median'])}",
             "Mean before → now": f"{r['previous']['mean']:.2f} → {r['current']['mean']:.2f}",
         })
     return pd.DataFrame(rows)
@@ -192,7 +179,7 @@ def bins_chart(changes: dict[str, Any], column: str | None = None) -> tuple[Any,
     i = row["bins"].index(moved)
     desc = (f"Grouped bars of the share of users in {len(names)} bins of {label}, previous vs "
             f"current snapshot. The largest change is in bin {names[i]}: "
-            f"{fmt_pct(moved['previous_share'])} before, {fmt_pct(moved['current_share'])} "
+            f"{fmt.share(moved['previous_share'])} before, {fmt.share(moved['current_share'])} "
             f"now.")
     return chart, desc
 
@@ -205,10 +192,10 @@ def tier_table(rows: list[dict[str, Any]], level: float) -> pd.DataFrame:
         lo, hi = r["diff_pp_ci"]
         out.append({
             "Tier": tier_badge(r["tier"]),
-            "Users before": fmt_int(r["previous_count"]),
-            "Users now": fmt_int(r["current_count"]),
-            "Share before": fmt_pct(r["previous_share"], 2),
-            "Share now": fmt_pct(r["current_share"], 2),
+            "Users before": fmt.count(r["previous_count"]),
+            "Users now": fmt.count(r["current_count"]),
+            "Share before": fmt.fine_share(r["previous_share"]),
+            "Share now": fmt.fine_share(r["current_share"]),
             "Difference (pp)": f"{r['diff_pp']:+.2f}",
             f"{level:.0%} interval (pp)": f"{lo:+.2f} to {hi:+.2f}",
             "Beyond noise": "yes" if r["significant"] else "no",
@@ -255,8 +242,8 @@ def tier_shift_chart(rows: list[dict[str, Any]], level: float,
     ).resolve_scale(y="independent").properties(title=alt.TitleParams(
         title, subtitle=f"Dots: share of users; bars: {level:.0%} bootstrap intervals; "
                         "each tier has its own scale"))
-    parts = "; ".join(f"{r['tier']} {fmt_pct(r['previous_share'])} before, "
-                      f"{fmt_pct(r['current_share'])} now ({r['diff_pp']:+.2f} points)"
+    parts = "; ".join(f"{r['tier']} {fmt.share(r['previous_share'])} before, "
+                      f"{fmt.share(r['current_share'])} now ({r['diff_pp']:+.2f} points)"
                       for r in rows)
     return chart, (f"Dot plot with {level:.0%} interval bars of the tier shares in the previous "
                    f"and the current snapshot, one panel per tier. {parts}.")

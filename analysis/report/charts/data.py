@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import html
-import json
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.config import PROJECT_ROOT
-from analysis.report.charts.present import fmt_int, fmt_num, load_labels
-from analysis.report.charts.render import FEATURE_LABELS, table, tier_badge
-from analysis.vocabulary import TIERS
+from analysis.report import formats as fmt
+from analysis.report.charts.render import FEATURE_LABELS, table
 
 
 def expectation_results(report: dict[str, Any]) -> pd.DataFrame:
@@ -35,10 +30,10 @@ def expectation_results(report: dict[str, Any]) -> pd.DataFrame:
         rows.append({
             "Result": result,
             "Expectation": html.escape(str(e.get("rule", e.get("id", "")))),
-            "Column(s)": html.escape(cols or "whole table"),
+            "Columns": html.escape(cols or "whole table"),
             "Severity": e["severity"],
             "Rows breaking it": "–" if count is None else
-            f"{fmt_int(count)} ({'<0.01' if 0 < (pct or 0) < 0.01 else f'{pct or 0:.2f}'}%)",
+            f"{fmt.count(count)} ({'<0.01' if 0 < (pct or 0) < 0.01 else f'{pct or 0:.2f}'}%)",
             "Examples": html.escape(", ".join(str(x) for x in examples[:5])) or "–",
         })
     df = pd.DataFrame(rows)
@@ -103,65 +98,10 @@ def feature_table(feats: dict[str, Any], outliers: dict[str, int]) -> pd.DataFra
         rows.append({
             "Feature": FEATURE_LABELS.get(f["name"], f["name"]),
             "Column": f["column"],
-            "Default removed": fmt_int(f["offset"]) if f["offset"] else "–",
-            "Cap (raw units)": fmt_num(cap_raw, 4),
-            "Users above cap": fmt_int(outliers[f["name"]]) if f["name"] in outliers else "–",
+            "Default removed": fmt.count(f["offset"]) if f["offset"] else "–",
+            "Cap (raw units)": fmt.number(cap_raw),
+            "Users above cap": fmt.count(outliers[f["name"]]) if f["name"] in outliers else "–",
             "Inverted": "yes" if f["invert"] else "no",
             "Why": f.get("reason", ""),
         })
     return pd.DataFrame(rows)
-
-
-def downloads_table():
-    """Table of the per-tier CSV files the build wrote into ``_static/downloads/``."""
-    from IPython.display import HTML
-
-    generated = Path(os.environ.get("C2C_SITE_GENERATED", PROJECT_ROOT / "site" / "_build" /
-                                    "generated"))
-    labels = load_labels(["tier"])
-    rows = []
-    for tier in TIERS:
-        path = generated / "downloads" / f"tier-{tier}.csv"
-        size = path.stat().st_size if path.exists() else None
-        users = int((labels["tier"] == tier).sum())
-        href = f"_static/downloads/tier-{tier}.csv"
-        rows.append(
-            f"<tr><td>{tier_badge(tier)}</td><td>{fmt_int(users)}</td>"
-            f"<td>{'–' if size is None else f'{size / 1024:,.0f} KiB'}</td>"
-            f'<td><a href="{href}" download>tier-{tier}.csv</a></td></tr>')
-    return HTML('<div class="c2c-table-wrap"><table class="c2c-table table">'
-                "<caption>Users per tier, one CSV file each (identifierHash, tier)</caption>"
-                "<thead><tr><th>Tier</th><th>Users</th><th>Size</th><th>File</th></tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(value)
-
-
-def to_toml(config: dict[str, Any], prefix: str = "") -> str:
-    """A small TOML writer for the recorded configuration (tables, scalars, lists)."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in config.items() if not isinstance(v, dict)]
-    out = []
-    if lines:
-        out.append((f"[{prefix}]\n" if prefix else "") + "\n".join(lines))
-    for k, v in config.items():
-        if isinstance(v, dict):
-            out.append(to_toml(v, f"{prefix}.{k}" if prefix else k))
-    return "\n\n".join(o for o in out if o)
-
-
-def config_block(config: dict[str, Any]):
-    """The configuration as a TOML code block."""
-    from IPython.display import HTML
-
-    return HTML(f'<div class="highlight"><pre class="c2c-config">'
-                f"{html.escape(to_toml(config))}</pre></div>")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.intake.schema import COLUMN_LABELS
-from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
+from analysis.report import formats as fmt
 from analysis.report.charts.render import _SHORT, DIVERGING_SCHEME, WIDTH, _decades, _title
 
 
@@ -36,11 +36,11 @@ def distributions_chart(expl: dict[str, Any], columns: list[str]) -> tuple[Any, 
                      alt.Tooltip("bin_end:Q", title="To", format=",.1f"),
                      alt.Tooltip("count:Q", title="Users", format=",")],
         ).properties(width=190, height=120, title=alt.TitleParams(
-            text=name, subtitle=f"{fmt_pct(info['zero_share'])} at zero · median "
-                                f"{fmt_num(info['median'], 4)} · max {fmt_int(info['max'])}",
+            text=name, subtitle=f"{fmt.share(info['zero_share'])} at zero · median "
+                                f"{fmt.number(info['median'])} · max {fmt.count(info['max'])}",
             fontSize=12)))
-        parts.append(f"{name}: {fmt_pct(info['zero_share'])} zero, median "
-                     f"{fmt_num(info['median'], 4)}, maximum {fmt_int(info['max'])}")
+        parts.append(f"{name}: {fmt.share(info['zero_share'])} zero, median "
+                     f"{fmt.number(info['median'])}, maximum {fmt.count(info['max'])}")
     rows = [alt.hconcat(*panels[i:i + 3]) for i in range(0, len(panels), 3)]
     chart = alt.vconcat(*rows).properties(title=_title(
         "How the behaviour columns are distributed",
@@ -53,7 +53,7 @@ def shares_chart(items: list[tuple[str, float]], title: str, subtitle: str,
                  x_title: str = "Share of users (%)", color: str = "#0072B2") -> tuple[Any, str]:
     """Horizontal bars of shares in [0, 1] with labels."""
     df = pd.DataFrame(items, columns=["what", "share"])
-    df["label"] = df["share"].map(fmt_pct)
+    df["label"] = df["share"].map(fmt.share)
     base = alt.Chart(df).encode(
         y=alt.Y("what:N", sort=None, title=None),
         x=alt.X("share:Q", title=x_title, axis=alt.Axis(format="%"),
@@ -64,7 +64,7 @@ def shares_chart(items: list[tuple[str, float]], title: str, subtitle: str,
         text="label:N")).properties(width=WIDTH - 260, height=28 * len(df) + 10,
                                     title=_title(title, subtitle))
     return chart, f"Bar chart: {title}. " + "; ".join(
-        f"{w}: {fmt_pct(s)}" for w, s in items) + "."
+        f"{w}: {fmt.share(s)}" for w, s in items) + "."
 
 
 def correlation_heatmap(corr: dict[str, Any]) -> tuple[Any, str]:
@@ -98,7 +98,8 @@ def counts_bar(rows: list[dict[str, Any]], key: str, title: str, key_title: str,
     """Horizontal bars of users per category (top ``n``), share in labels."""
     df = pd.DataFrame(rows).sort_values("users", ascending=False, kind="stable").head(n)
     df[key] = df[key].astype(str)
-    df["label"] = [f"{fmt_int(u)} ({fmt_pct(s)})" for u, s in zip(df.users, df.share, strict=True)]
+    df["label"] = [f"{fmt.count(u)} ({fmt.share(s)})"
+                   for u, s in zip(df.users, df.share, strict=True)]
     base = alt.Chart(df).encode(
         y=alt.Y(f"{key}:N", sort=df[key].astype(str).tolist(), title=key_title),
         x=alt.X("users:Q", title="Users (count)", axis=alt.Axis(format=",d")),
@@ -110,7 +111,7 @@ def counts_bar(rows: list[dict[str, Any]], key: str, title: str, key_title: str,
         width=WIDTH - 280, height=20 * len(df) + 10, title=_title(title))
     top = df.iloc[0]
     return chart, (f"Bar chart of users per {key_title.lower()} (top {len(df)}). {top[key]} leads "
-                   f"with {fmt_int(top['users'])} users ({fmt_pct(top['share'])}).")
+                   f"with {fmt.count(top['users'])} users ({fmt.share(top['share'])}).")
 
 
 def histogram_chart(rows: list[dict[str, Any]], title: str, x_title: str,
@@ -127,7 +128,7 @@ def histogram_chart(rows: list[dict[str, Any]], title: str, x_title: str,
     ).properties(width=WIDTH - 100, height=220, title=_title(title))
     peak = df.loc[df["count"].idxmax()]
     return chart, (f"Histogram: {title}. The most common range is {peak['bin_start']:,.0f} to "
-                   f"{peak['bin_end']:,.0f} with {fmt_int(peak['count'])} users.")
+                   f"{peak['bin_end']:,.0f} with {fmt.count(peak['count'])} users.")
 
 
 def seniority_chart(rows: list[dict[str, Any]]) -> tuple[Any, str]:
@@ -143,6 +144,6 @@ def seniority_chart(rows: list[dict[str, Any]]) -> tuple[Any, str]:
         "When users signed up", f"{len(df)} distinct seniority values"))
     top = df.loc[df["users"].idxmax()]
     return chart, (f"Bar chart of users per seniority value ({len(df)} values from "
-                   f"{fmt_int(df.seniority.min())} to {fmt_int(df.seniority.max())} days); the "
-                   f"largest cohort, {fmt_int(top.seniority)} days, has {fmt_int(top.users)} "
+                   f"{fmt.count(df.seniority.min())} to {fmt.count(df.seniority.max())} days); the "
+                   f"largest cohort, {fmt.count(top.seniority)} days, has {fmt.count(top.users)} "
                    f"users.")

@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
+from analysis.report import formats as fmt
 from analysis.report.charts.render import (
     FEATURE_LABELS,
     HEATMAP_SCHEME,
@@ -60,7 +60,7 @@ def _cluster_table(profiles: dict[str, Any]) -> pd.DataFrame:
                            "size": int(c["size"]), "share": float(c["share"]),
                            "score": float(c["activity_score"]), "app": float(c["any_app_share"])}
                           for c in profiles["clusters"]])
-    table["label"] = [f"{fmt_int(n)} ({fmt_pct(sh)})"
+    table["label"] = [f"{fmt.count(n)} ({fmt.share(sh)})"
                       for n, sh in zip(table["size"], table["share"], strict=True)]
     table["name"] = [f"C{c} · {t}" for c, t in zip(table["cluster"], table["tier"], strict=True)]
     return table
@@ -82,8 +82,8 @@ def _scatter_panel(pca: dict[str, Any], keys: list[str], clusters: pd.DataFrame,
         lookup="key", from_=alt.LookupData(data=tiers, key="key", fields=["tier"]))
     evr = pca["explained_variance_ratio"]
     scatter = base.mark_circle(size=16, opacity=0.5).encode(
-        x=alt.X("pc1:Q", title=f"PC1 ({fmt_pct(evr[0])} of variance, unitless)"),
-        y=alt.Y("pc2:Q", title=f"PC2 ({fmt_pct(evr[1])} of variance, unitless)"),
+        x=alt.X("pc1:Q", title=f"PC1 ({fmt.share(evr[0])} of variance, unitless)"),
+        y=alt.Y("pc2:Q", title=f"PC2 ({fmt.share(evr[1])} of variance, unitless)"),
         color=alt.Color("tier:N", scale=tier_scale(), sort=list(TIERS), title="Tier"),
         tooltip=[alt.Tooltip("cluster:N", title="Cluster"), alt.Tooltip("tier:N", title="Tier"),
                  alt.Tooltip("d:Q", title="Days since last login", format=","),
@@ -102,7 +102,7 @@ def _scatter_panel(pca: dict[str, Any], keys: list[str], clusters: pd.DataFrame,
     return alt.layer(scatter, halo, label).properties(
         width=WIDTH - 100, height=360,
         title=_title("Users on the first two principal components",
-                     f"Sample of {fmt_int(len(points))} users, coloured by the tier of their "
+                     f"Sample of {fmt.count(len(points))} users, coloured by the tier of their "
                      "cluster; C0, C1, … mark cluster centres"))
 
 
@@ -115,7 +115,7 @@ def _sizes_panel(clusters: pd.DataFrame, sel: _Selection) -> alt.LayerChart:
         tooltip=[alt.Tooltip("cluster:N", title="Cluster"), alt.Tooltip("tier:N", title="Tier"),
                  alt.Tooltip("size:Q", title="Users", format=","),
                  alt.Tooltip("share:Q", title="Share", format=".1%"),
-                 alt.Tooltip("score:Q", title="Activity score", format=".3f"),
+                 alt.Tooltip("score:Q", title="Activity score", format=fmt.d3("index")),
                  alt.Tooltip("app:Q", title="Uses an app", format=".1%")])
     return alt.layer(
         sizes.mark_bar().encode(color=alt.Color("tier:N", scale=tier_scale(),
@@ -157,10 +157,10 @@ def _metrics_panel(metrics: dict[str, Any], sel: _Selection) -> alt.Chart:
     """The selected solution's quality metrics, one per line (so it fits a phone)."""
     lines = pd.DataFrame([{"sol": solution_key(r["algorithm"], r["k"]),
                            "line": "\n".join(
-                               [f"silhouette {fmt_num(r['silhouette'])}",
-                                f"Calinski–Harabasz {fmt_int(r['calinski_harabasz'])}",
-                                f"Davies–Bouldin {fmt_num(r['davies_bouldin'])}",
-                                f"stability (min) {fmt_num(r.get('stability_min'))}"]
+                               [f"silhouette {fmt.index(r['silhouette'])}",
+                                f"Calinski–Harabasz {fmt.count(r['calinski_harabasz'])}",
+                                f"Davies–Bouldin {fmt.index(r['davies_bouldin'])}",
+                                f"stability (min) {fmt.index(r.get('stability_min'))}"]
                                + (("degenerate: " + r["degenerate_reason"]).split(", ")
                                   if r["degenerate"] else []))}
                           for r in metrics["rows"]])
@@ -192,7 +192,7 @@ def explore_chart(pca: dict[str, Any], profiles: dict[str, Any], metrics: dict[s
     desc = (f"Interactive chart with two selectors (algorithm: {', '.join(sel.algos)}; k: "
             f"{sel.ks[0]} to {sel.ks[-1]}) covering {len(keys)} precomputed solutions. It shows "
             "the quality metrics of the selected solution, a scatter of "
-            f"{fmt_int(len(pca['points']['pc1']))} sampled users on two principal components "
+            f"{fmt.count(len(pca['points']['pc1']))} sampled users on two principal components "
             "coloured by tier, the cluster sizes and a heatmap of the cluster centres. It opens "
             f"on {solution_name(*default)}, the chosen solution.")
     return chart, desc

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
+from analysis.report import formats as fmt
 from analysis.report.charts.render import (
     _SHORT,
     ALGORITHM_COLORS,
@@ -49,9 +48,9 @@ def elbow_chart(metrics: dict[str, Any], algorithm: str = "kmeans") -> tuple[Any
 
 
 METRIC_INFO = {
-    "silhouette": ("Silhouette (−1…1, higher is better)", ".3f"),
-    "calinski_harabasz": ("Calinski–Harabasz (higher is better)", ",.0f"),
-    "davies_bouldin": ("Davies–Bouldin (lower is better)", ".3f"),
+    "silhouette": ("Silhouette (−1…1, higher is better)", fmt.d3("index")),
+    "calinski_harabasz": ("Calinski–Harabasz (higher is better)", fmt.d3("count")),
+    "davies_bouldin": ("Davies–Bouldin (lower is better)", fmt.d3("index")),
 }
 
 
@@ -62,7 +61,7 @@ def metrics_over_k(metrics: dict[str, Any], algorithms: tuple[str, ...] = ("kmea
     df["status"] = np.where(df["degenerate"], "degenerate (tiny cluster)", "usable")
     df["reason"] = df["degenerate_reason"].fillna("–")
     panels = []
-    for metric, (label, fmt) in METRIC_INFO.items():
+    for metric, (label, d3_format) in METRIC_INFO.items():
         base = alt.Chart(df).encode(
             x=alt.X("k:O", title="Number of clusters k"),
             y=alt.Y(f"{metric}:Q", title=label, scale=alt.Scale(zero=False)),
@@ -76,7 +75,7 @@ def metrics_over_k(metrics: dict[str, Any], algorithms: tuple[str, ...] = ("kmea
                                             range=["circle", "cross"])),
             tooltip=[alt.Tooltip("algorithm:N", title="Algorithm"),
                      alt.Tooltip("k:O", title="k"),
-                     alt.Tooltip(f"{metric}:Q", title=label, format=fmt),
+                     alt.Tooltip(f"{metric}:Q", title=label, format=d3_format),
                      alt.Tooltip("min_share:Q", title="Smallest cluster", format=".2%"),
                      alt.Tooltip("reason:N", title="Degenerate because")]))
                       .properties(width=190, height=200))
@@ -86,7 +85,7 @@ def metrics_over_k(metrics: dict[str, Any], algorithms: tuple[str, ...] = ("kmea
     for algo in algorithms:
         sub = df[df.algorithm == algo]
         best = sub.loc[sub.silhouette.idxmax()]
-        parts.append(f"{ALGORITHM_NAMES[algo]}: best silhouette {best.silhouette:.3f} at "
+        parts.append(f"{ALGORITHM_NAMES[algo]}: best silhouette {fmt.index(best.silhouette)} at "
                      f"k = {int(best.k)}, {int(sub.degenerate.sum())} degenerate solutions")
     return chart, "Three line charts of silhouette, Calinski-Harabasz and Davies-Bouldin over k. " \
         + "; ".join(parts) + "."
@@ -107,96 +106,31 @@ def sizes_by_k(profiles: dict[str, Any], algorithm: str) -> tuple[Any, str]:
                  alt.Tooltip("tier:N", title="Tier"),
                  alt.Tooltip("size:Q", title="Users", format=","),
                  alt.Tooltip("share:Q", title="Share", format=".1%"),
-                 alt.Tooltip("activity_score:Q", title="Activity score", format=".3f")],
+                 alt.Tooltip("activity_score:Q", title="Activity score", format=fmt.d3("index"))],
     ).properties(width=WIDTH - 140, height=260, title=_title(
         f"Cluster sizes for each k, {ALGORITHM_NAMES[algorithm]}",
         "One bar segment per cluster, coloured by the tier it is mapped to"))
     smallest = df.loc[df["share"].idxmin()]
     return chart, (f"Stacked bars of cluster shares for each k of {ALGORITHM_NAMES[algorithm]}. "
-                   f"The smallest cluster anywhere has {fmt_pct(smallest.share, 2)} of users "
+                   f"The smallest cluster anywhere has {fmt.fine_share(smallest.share)} of users "
                    f"(k = {int(smallest.k)}).")
 
 
-def _n_leaves(dendro: dict[str, Any]) -> int:
-    return int(dendro.get("n_leaves_users", dendro.get("n_leaves", 0)))
-
-
-def metrics_table(metrics: dict[str, Any], algorithm: str) -> pd.DataFrame:
-    """One row per k: silhouette, CH, DB, smallest cluster, stability, degenerate."""
-    rows = []
-    for r in metrics["rows"]:
-        if r["algorithm"] != algorithm:
-            continue
-        rows.append({
-            "k": r["k"], "Silhouette": fmt_num(r["silhouette"]),
-            "Calinski–Harabasz": fmt_int(r["calinski_harabasz"]),
-            "Davies–Bouldin": fmt_num(r["davies_bouldin"]),
-            "Smallest cluster": fmt_pct(r["min_share"], 2),
-            "Stability (mean / min)": f"{fmt_num(r.get('stability_mean'))} / "
-                                      f"{fmt_num(r.get('stability_min'))}",
-            "Eligible": "no: " + str(r.get("degenerate_reason") or "degenerate")
-            if r["degenerate"] else "yes",
-        })
-    return pd.DataFrame(rows)
-
-
 def dendrogram_layout(dendro: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Plot-ready links (x, x2, y, y2) and truncated leaves (x, users) of the top merges.
+    """Plot-ready links (x, x2, y, y2, height) and truncated leaves (x, users) of the top merges.
 
-    Uses the scipy layout in ``segments`` (icoord/dcoord: one U per merge, leaves at x = 5, 15,
-    ...) and ``leaf_users`` (users below each leaf, left to right) when the artifact has them;
-    otherwise
-    lays out ``merges`` (scipy ids: below ``n_leaves`` a user, ``n_leaves + i`` the i-th merge).
+    ``dendro["segments"]`` is scipy's layout (icoord/dcoord: one U of four points per merge,
+    leaves at x = 5, 15, ...); ``dendro["leaf_users"]`` the users below each leaf, left to right.
     """
-    if dendro.get("segments"):
-        links = []
-        for seg in dendro["segments"]:
-            xs, ys = seg["x"], seg["y"]
-            top = float(max(ys))
-            for i in range(3):
-                links.append({"x": xs[i], "x2": xs[i + 1], "y": ys[i], "y2": ys[i + 1],
-                              "height": top})
-        if dendro.get("leaf_users") is not None:
-            users = [int(u) for u in dendro["leaf_users"]]
-        elif dendro.get("leaf_labels") is not None:  # scipy "(123)" labels
-            users = [int(re.sub(r"[^0-9]", "", lab) or 1) for lab in dendro["leaf_labels"]]
-        else:
-            n = int(round(max(max(seg["x"]) for seg in dendro["segments"]) / 10 + 0.5))
-            users = [-1] * n
-        leaves = pd.DataFrame({"x": [5.0 + 10.0 * i for i in range(len(users))],
-                               "users": users})
-        return pd.DataFrame(links), leaves
-    merges = {int(m["id"]): m for m in dendro["merges"]}
-    n_leaves = _n_leaves(dendro)
-    root = max(merges, key=lambda i: merges[i]["height"])
-    pos: dict[int, float] = {}
-    leaves: list[dict[str, Any]] = []
-
-    def walk(node: int, users: int | None) -> float:
-        if node in merges:
-            m = merges[node]
-            left, right = int(m["left"]), int(m["right"])
-            known = {c: (int(merges[c]["size"]) if c in merges else 1 if c < n_leaves else None)
-                     for c in (left, right)}
-            for c, other in ((left, right), (right, left)):
-                if known[c] is None and known[other] is not None:
-                    known[c] = int(m["size"]) - known[other]
-            pos[node] = (walk(left, known[left]) + walk(right, known[right])) / 2
-            return pos[node]
-        pos[node] = 10.0 * len(leaves) + 5.0
-        leaves.append({"x": pos[node], "users": users if users is not None else -1})
-        return pos[node]
-
-    walk(root, None)
-    height = {i: float(m["height"]) for i, m in merges.items()}
     links = []
-    for i, m in merges.items():
-        left, right, h = int(m["left"]), int(m["right"]), height[i]
-        for child in (left, right):
-            links.append({"x": pos[child], "x2": pos[child], "y": height.get(child, 0.0),
-                          "y2": h, "height": h})
-        links.append({"x": pos[left], "x2": pos[right], "y": h, "y2": h, "height": h})
-    return pd.DataFrame(links), pd.DataFrame(leaves)
+    for seg in dendro["segments"]:
+        xs, ys = seg["x"], seg["y"]
+        top = float(max(ys))
+        links += [{"x": xs[i], "x2": xs[i + 1], "y": ys[i], "y2": ys[i + 1], "height": top}
+                  for i in range(3)]
+    users = [int(u) for u in dendro["leaf_users"]]
+    leaves = pd.DataFrame({"x": [5.0 + 10.0 * i for i in range(len(users))], "users": users})
+    return pd.DataFrame(links), leaves
 
 
 def dendrogram_chart(dendro: dict[str, Any], k_default: int) -> tuple[Any, str]:
@@ -207,7 +141,7 @@ def dendrogram_chart(dendro: dict[str, Any], k_default: int) -> tuple[Any, str]:
     k_param = alt.param(name="cut_k", value=int(k_default), bind=alt.binding_select(
         options=ks, name="Cut the tree into k clusters: "))
     top = float(links[["y", "y2"]].max().max())
-    n_users = _n_leaves(dendro)
+    n_users = int(dendro["n_leaves_users"])
     y_scale = alt.Scale(type="sqrt", domain=[0, top * 1.02])
     link_layer = alt.Chart(links).mark_rule(color="#555555", strokeWidth=1.2).encode(
         x=alt.X("x:Q", title=f"Subtrees below the top merges ({len(leaves)} shown)",
@@ -236,9 +170,9 @@ def dendrogram_chart(dendro: dict[str, Any], k_default: int) -> tuple[Any, str]:
             "the dashed line cuts the tree into k clusters"))
     cut_at = float(cuts.set_index("k").h[int(k_default)])
     desc = (f"Dendrogram of the top {len(dendro['merges'])} merges of the Ward tree built on "
-            f"{fmt_int(n_users)} users, ending in {len(leaves)} subtrees; the highest merge is at "
-            f"{top:,.3f}. A selector draws the cut height for k = {ks[0]} to {ks[-1]}; the cut "
-            f"for k = {k_default} is at {cut_at:,.3f}.")
+            f"{fmt.count(n_users)} users, ending in {len(leaves)} subtrees; the highest merge is "
+            f"at {fmt.index(top)}. A selector draws the cut height for k = {ks[0]} to "
+            f"{ks[-1]}; the cut for k = {k_default} is at {fmt.index(cut_at)}.")
     return chart, desc
 
 
@@ -261,14 +195,14 @@ def agreement_chart(agreement: dict[str, Any]) -> tuple[Any, str]:
                         title="Measure"),
         strokeDash=alt.StrokeDash("measure:N", title="Measure"),
         tooltip=[alt.Tooltip("k:O", title="k"), alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("value:Q", title="Value", format=".3f")],
+                 alt.Tooltip("value:Q", title="Value", format=fmt.d3("index"))],
     ).properties(width=WIDTH - 160, height=240, title=_title(
         "How much K-Means and Ward agree, for each k"))
     per = pd.DataFrame(agreement["per_k"])
     best = per.loc[per["ari"].idxmax()]
     return chart, (f"Line chart of ARI and NMI between K-Means and Ward for k = {int(per.k.min())} "
                    f"to {int(per.k.max())}; ARI is highest at k = {int(best.k)} "
-                   f"({best.ari:.3f}).")
+                   f"({fmt.index(best.ari)}).")
 
 
 def matrix_heatmap(counts: list[list[int]], rows: list[str], cols: list[str], row_title: str,
@@ -298,9 +232,9 @@ def matrix_heatmap(counts: list[list[int]], rows: list[str], cols: list[str], ro
     diag = float(np.trace(m)) / total if m.shape[0] == m.shape[1] and total else None
     i, j = np.unravel_index(np.argmax(m), m.shape)
     desc = (f"Heatmap of user counts, {row_title} (rows) by {col_title} (columns). The largest "
-            f"cell is {rows[i]} × {cols[j]} with {fmt_int(m[i, j])} users")
+            f"cell is {rows[i]} × {cols[j]} with {fmt.count(m[i, j])} users")
     if diag is not None:
-        desc += f"; {fmt_pct(diag)} of users are on the diagonal"
+        desc += f"; {fmt.share(diag)} of users are on the diagonal"
     return chart, desc + "."
 
 
@@ -320,7 +254,7 @@ def stability_chart(stability: dict[str, Any], min_stability: float) -> tuple[An
         xOffset=alt.XOffset("algorithm:N"),
         tooltip=[alt.Tooltip("algorithm:N", title="Algorithm"), alt.Tooltip("k:O", title="k"),
                  alt.Tooltip("cluster:N", title="Cluster"),
-                 alt.Tooltip("jaccard:Q", title="Jaccard", format=".3f")])
+                 alt.Tooltip("jaccard:Q", title="Jaccard", format=fmt.d3("index"))])
     rule = alt.Chart(pd.DataFrame({"t": [min_stability]})).mark_rule(
         color="#D55E00", strokeDash=[5, 4]).encode(
         y="t:Q", tooltip=[alt.Tooltip("t:Q", title="Minimum stability", format=".2f")])

@@ -142,18 +142,6 @@ def table(df: pd.DataFrame, caption: str = "", *, index: bool = False,
     return HTML(f'<div class="c2c-table-wrap">{body}</div>')
 
 
-def kpi_cards(cards: list[tuple[str, str, str]]):
-    """A row of headline numbers: (value, label, tier or "") per card."""
-    from IPython.display import HTML
-
-    items = "".join(
-        f'<div class="c2c-kpi{" c2c-kpi-" + html.escape(t) if t else ""}">'
-        f'<div class="c2c-kpi-value">{html.escape(v)}</div>'
-        f'<div class="c2c-kpi-label">{html.escape(label)}</div></div>'
-        for v, label, t in cards)
-    return HTML(f'<div class="c2c-kpis">{items}</div>')
-
-
 def tier_badge(tier: str) -> str:
     """HTML badge of a tier name in its colour (for tables)."""
     return f'<span class="c2c-tier c2c-tier-{html.escape(tier)}">{html.escape(tier)}</span>'

@@ -8,60 +8,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from analysis.intake.schema import COLUMN_LABELS
-from analysis.report.charts.present import fmt_int, fmt_num, fmt_pct
-from analysis.report.charts.render import FEATURE_LABELS, HEATMAP_SCHEME, WIDTH, _title, tier_scale
+from analysis.report import formats as fmt
+from analysis.report.charts.render import FEATURE_LABELS, WIDTH, _title, tier_scale
 from analysis.vocabulary import TIERS, solution_key, solution_name
-
-
-def centroid_heatmap(profiles: dict[str, Any], algorithm: str, k: int) -> tuple[Any, str]:
-    """Heatmap: clusters (rows, ordered by activity) x features, colour = scaled centroid."""
-    features = profiles["features"]
-    clusters = sorted((c for c in profiles["clusters"]
-                       if c["algorithm"] == algorithm and c["k"] == k),
-                      key=lambda c: c["activity_score"])
-    rows = []
-    for c in clusters:
-        name = f"C{c['cluster']} · {c['tier']} ({fmt_pct(c['share'])})"
-        for f, v in zip(features, c["centroid_scaled"], strict=True):
-            rows.append({"cluster": name, "feature": FEATURE_LABELS.get(f, f), "value": v,
-                         "tier": c["tier"], "size": c["size"],
-                         "score": c["activity_score"]})
-    df = pd.DataFrame(rows)
-    order = [f"C{c['cluster']} · {c['tier']} ({fmt_pct(c['share'])})" for c in clusters]
-    feat_order = [FEATURE_LABELS.get(f, f) for f in features]
-    base = alt.Chart(df).encode(
-        x=alt.X("feature:N", sort=feat_order, title="Feature (scaled 0 = least, 1 = most active)",
-                axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("cluster:N", sort=order[::-1], title="Cluster · tier (share of users)"),
-    )
-    heat = base.mark_rect().encode(
-        color=alt.Color("value:Q", scale=alt.Scale(scheme=HEATMAP_SCHEME, domain=[0, 1]),
-                        title="Scaled centroid"),
-        tooltip=[alt.Tooltip("cluster:N", title="Cluster"),
-                 alt.Tooltip("feature:N", title="Feature"),
-                 alt.Tooltip("value:Q", title="Centroid (0-1)", format=".2f"),
-                 alt.Tooltip("size:Q", title="Users", format=","),
-                 alt.Tooltip("score:Q", title="Activity score", format=".3f")],
-    )
-    text = base.mark_text(fontSize=10).encode(
-        text=alt.Text("value:Q", format=".2f"),
-        color=alt.condition("datum.value > 0.55", alt.value("black"), alt.value("white")),
-    )
-    chart = (heat + text).properties(
-        width=WIDTH - 120, height=max(120, 34 * len(clusters)),
-        title=_title(f"Cluster centres, {solution_name(algorithm, k)}",
-                     "Each feature log-scaled to 0-1; rows sorted by activity score"))
-    top = clusters[-1]
-    best = features[int(np.argmax(top["centroid_scaled"]))]
-    desc = (f"Heatmap of the {len(clusters)} cluster centres of {solution_name(algorithm, k)} "
-            f"over {len(features)} features scaled 0 to 1. The most active cluster, "
-            f"C{top['cluster']}"
-            f" ({top['tier']}, {fmt_pct(top['share'])} of users), is highest on "
-            f"{FEATURE_LABELS.get(best, best)}; the least active, C{clusters[0]['cluster']} "
-            f"({clusters[0]['tier']}, {fmt_pct(clusters[0]['share'])}), has a mean scaled value of "
-            f"{np.mean(clusters[0]['centroid_scaled']):.2f}.")
-    return chart, desc
 
 
 def pca_scatter(pca: dict[str, Any], algorithm: str, k: int) -> tuple[Any, str]:
@@ -75,8 +24,8 @@ def pca_scatter(pca: dict[str, Any], algorithm: str, k: int) -> tuple[Any, str]:
     })
     evr = pca["explained_variance_ratio"]
     chart = alt.Chart(df).mark_circle(size=18, opacity=0.55).encode(
-        x=alt.X("pc1:Q", title=f"PC1 ({fmt_pct(evr[0])} of variance, unitless)"),
-        y=alt.Y("pc2:Q", title=f"PC2 ({fmt_pct(evr[1])} of variance, unitless)"),
+        x=alt.X("pc1:Q", title=f"PC1 ({fmt.share(evr[0])} of variance, unitless)"),
+        y=alt.Y("pc2:Q", title=f"PC2 ({fmt.share(evr[1])} of variance, unitless)"),
         color=alt.Color("tier:N", scale=tier_scale(), title="Tier", sort=list(TIERS)),
         tooltip=[alt.Tooltip("tier:N", title="Tier"), alt.Tooltip("cluster:N", title="Cluster"),
                  alt.Tooltip("days:Q", title="Days since last login", format=","),
@@ -85,11 +34,11 @@ def pca_scatter(pca: dict[str, Any], algorithm: str, k: int) -> tuple[Any, str]:
                  alt.Tooltip("pc2:Q", title="PC2", format=".2f")],
     ).properties(width=WIDTH - 100, height=380, title=_title(
         f"Users on the first two principal components, {solution_name(algorithm, k)}",
-        f"Random sample of {fmt_int(len(df))} users; colour = tier"))
+        f"Random sample of {fmt.count(len(df))} users; colour = tier"))
     counts = df["tier"].value_counts()
-    desc = (f"Scatter plot of a random sample of {fmt_int(len(df))} users on the first two "
-            f"principal components, which explain {fmt_pct(evr[0] + evr[1])} of the variance. "
-            + "; ".join(f"{t}: {fmt_int(counts.get(t, 0))} points" for t in TIERS) + ".")
+    desc = (f"Scatter plot of a random sample of {fmt.count(len(df))} users on the first two "
+            f"principal components, which explain {fmt.share(evr[0] + evr[1])} of the variance. "
+            + "; ".join(f"{t}: {fmt.count(counts.get(t, 0))} points" for t in TIERS) + ".")
     return chart, desc
 
 
@@ -143,44 +92,8 @@ def tier_share_bars(rows: list[dict[str, Any]], by: str, by_title: str, title: s
     if len(act):
         hi, lo = act.idxmax(), act.idxmin()
         desc = (f"Stacked bars of tier shares for {len(sort)} groups ({by_title}). The active "
-                f"share is highest for {hi} ({fmt_pct(act[hi])}) and lowest for {lo} "
-                f"({fmt_pct(act[lo])}).")
+                f"share is highest for {hi} ({fmt.share(act[hi])}) and lowest for {lo} "
+                f"({fmt.share(act[lo])}).")
     else:
         desc = f"Stacked bars of tier shares for {len(sort)} groups ({by_title})."
     return chart, desc
-
-
-def profile_frame(groups: list[dict[str, Any]], label: str, columns: list[str]) -> pd.DataFrame:
-    """Profile table, one column per group (tier or cluster), one row per measure.
-
-    Cells are medians with the interquartile range in brackets (raw units); HTML-free.
-    """
-    out: dict[str, list[str]] = {}
-    measures = ["Users", "Share of users"] + [COLUMN_LABELS.get(c, c) for c in columns] + \
-        ["Uses an app", "No product activity", "Top countries"]
-    for g in groups:
-        name = (f"C{g['cluster']} · {g['tier']}" if label == "cluster" else str(g["tier"]))
-        cells = [fmt_int(g["size"]), fmt_pct(g["share"])]
-        for col in columns:
-            st = g["stats"].get(col)
-            cells.append("–" if st is None else
-                         f"{fmt_num(st['median'], 4)} ({fmt_num(st['q1'], 4)}–"
-                         f"{fmt_num(st['q3'], 4)})")
-        cells.append(fmt_pct(g["any_app_share"]))
-        nps = g.get("no_product_activity_share")
-        cells.append("–" if nps is None else fmt_pct(nps))
-        cells.append(", ".join(f"{c['country']} {fmt_pct(c['share'], 0)}"
-                               for c in g.get("top_countries", [])[:3]))
-        out[name] = cells
-    return pd.DataFrame({"Measure": measures, **out})
-
-
-def tier_tests_table(tests: list[dict[str, Any]]) -> pd.DataFrame:
-    """Kruskal-Wallis per column: H, p-value and effect size, strongest first."""
-    df = pd.DataFrame(tests).sort_values("epsilon_squared", ascending=False)
-    return pd.DataFrame({
-        "Column": [COLUMN_LABELS.get(c, c) for c in df["column"]],
-        "Kruskal–Wallis H": [fmt_int(h) for h in df["H"]],
-        "p-value": ["< 1e-300" if p == 0 else f"{p:.2g}" for p in df["p_value"]],
-        "Effect size ε²": [f"{e:.3f}" for e in df["epsilon_squared"]],
-    })
