@@ -191,42 +191,76 @@ def fetch_data_command(dest: Path | None) -> int:
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Also write every figure to this JSON file.")
 @click.option("--scale", "scale", is_flag=False, flag_value="config", default=None,
-              help="Also run the scale runs: comma-separated user counts, or no value for "
-                   "config [scale].sizes (takes several minutes).")
-def bench_command(data_path: Path | None, json_path: Path | None, scale: str | None) -> int:
+              help="Also run the real `c2c build` on generated exports of these many users "
+                   "(comma-separated, or no value for config [scale].sizes), one child process "
+                   "each; 6 million users take about half an hour.")
+@click.option("--scale-only", is_flag=True,
+              help="Run only the scale runs (skip the kernel comparisons on the real users).")
+def bench_command(data_path: Path | None, json_path: Path | None, scale: str | None,
+                  scale_only: bool) -> int:
     """Measure our stages against the baselines they replace, side by side, and print ratios.
 
     Ward vs fastcluster and silhouette vs scikit-learn on all real users (with exactness
-    checks), the whole `c2c segment` (wall time, peak memory), scoring rows/s.
+    checks), the whole `c2c segment` (wall time, peak memory), scoring rows/s; with --scale,
+    the whole `c2c build` on N-user exports made from the real rows (per-stage seconds,
+    distinct rows, peak memory of the build's processes, output sizes).
     """
     import json
 
     from rich.console import Console
-    from rich.table import Table
-
-    from analysis.bench.kernels import run_bench
 
     settings = _settings()
     console = Console(stderr=True)
-    sizes = None
-    if scale == "config":
-        sizes = list(settings.scale.sizes)
-    elif scale:
-        sizes = [int(float(v)) for v in scale.split(",")]
-    result = run_bench(_data(settings, data_path), settings, sizes,
-                       log=lambda msg: console.print(f"[dim]{msg}[/]"))
+
+    def log(message: str) -> None:
+        console.print(f"[dim]{message}[/]")
+
+    sizes = (list(settings.scale.sizes) if scale == "config" else
+             [int(float(v)) for v in scale.split(",")] if scale else [])
+    if scale_only and not sizes:
+        raise click.UsageError("--scale-only needs --scale")
+    data = _data(settings, data_path)
+    result: dict = {}
+    if not scale_only:
+        from analysis.bench.kernels import run_bench
+
+        result = run_bench(data, settings, log=log)
+        _print_figures(result)
+    if sizes:
+        from analysis.bench.scale import scale_runs
+
+        result["scale"] = scale_runs(sizes, data, settings, log=log)
+        _print_scale(result["scale"])
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _print_figures(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="c2c bench")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        if key != "scale":
-            table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+        table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
     Console().print(table)
-    for run in result.get("scale", []):
-        Console().print(f"scale n={run['n']:,}: {run}")
-    if json_path:
-        Path(json_path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 0
+
+
+def _print_scale(scale: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from analysis.bench.scale import TABLE_COLUMNS, table_rows
+
+    table = Table(title=f"c2c bench --scale ({scale['measured_at']}, "
+                        f"{scale['machine']['cpus']} CPUs)")
+    for column in TABLE_COLUMNS:
+        table.add_column(column, justify="left" if column == "slowest stages" else "right")
+    for row in table_rows(scale):
+        table.add_row(*row)
+    Console(width=200).print(table)
 
 
 def main() -> None:

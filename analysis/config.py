@@ -213,8 +213,11 @@ class ScoringConfig(Section):
 
 
 class ScaleConfig(Section):
+    """``c2c bench --scale``: export sizes, the generator's seed, the memory sampling period."""
+
     sizes: list[PositiveInt]
-    k: Annotated[int, Field(ge=2, le=len(CLUSTER_DIGITS))]
+    seed: NonNegativeInt
+    sample_seconds: Annotated[float, Field(gt=0.0, le=10.0)]
 
 
 class Settings(Section):

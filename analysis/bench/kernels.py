@@ -202,13 +202,12 @@ def scoring_throughput(typed: pd.DataFrame, model: dict[str, Any], algorithm: st
     return len(typed) / best
 
 
-def run_bench(data_path, config: Settings, scale_sizes: list[int] | None = None,
-              log=print) -> dict:
-    """Every figure of the performance issue, measured side by side in one run.
+def run_bench(data_path, config: Settings, log=print) -> dict:
+    """The kernels against their baselines, measured side by side in one run.
 
     Ward and silhouette against their all-rows baselines on the real users (exactness
     included), the whole ``c2c segment`` in a child process (wall time, peak RSS), scoring
-    throughput without I/O, and optionally the scale runs of :mod:`analysis.bench.scale`.
+    throughput without I/O. The scale runs are :mod:`analysis.bench.scale`'s.
     """
     import json
     import sys
@@ -254,9 +253,4 @@ def run_bench(data_path, config: Settings, scale_sizes: list[int] | None = None,
     sample = resample_rows(users, config.scoring.throughput_rows, config.scoring.throughput_seed)
     result["scoring_rows_per_second"] = scoring_throughput(sample, model)
     result["scoring_rows"] = len(sample)
-    if scale_sizes:
-        from analysis.bench.scale import scale_runs
-
-        log(f"Scale runs at {scale_sizes} users ...")
-        result["scale"] = scale_runs(scale_sizes, Path(data_path))
     return result

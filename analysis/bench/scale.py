@@ -1,130 +1,178 @@
-"""Scale run: how cost grows with the number of users (validation, K-Means, tiers, scoring).
+"""Scale runs: the real ``c2c build`` on generated N-user exports, one child process per N.
 
-The real rows are resampled with small noise to N users (fresh unique ids; activity counts and
-days since login jittered within valid ranges, so the file still passes validation). Each N runs
-in its own process (``python -m analysis.bench.scale N``) so that peak memory is that N's alone.
+For each N, in a fresh temporary folder:
+
+1. ``scripts/make_export.py N users-N.zip`` writes an N-user export (the real rows resampled
+   with small noise, real schema and text formats, unique ids) in its own process;
+2. ``python -m analysis.cli build --data users-N.zip`` runs the whole build (validation,
+   segmentation, the site, the release) in a child process, with ``C2C_HOME`` and the site's
+   execution cache in that folder and ``C2C_CONFIG`` a copy of the settings in force, while
+   :class:`analysis.bench.memory.TreeMemory` samples the memory of its process tree;
+3. the release is read back: per-stage seconds and the pipeline's own peak from ``run.json``,
+   users and distinct feature rows from the manifest, and the bytes of the artifacts, the site
+   (downloads apart) and the per-tier downloads.
+
+The folder is deleted before the next N. Times are wall-clock seconds on a shared machine:
+rerun to see the spread.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+import tomli_w
 
-from analysis.clustering.distinct import Distinct
-from analysis.clustering.kmeans import kmeans_fit
-from analysis.clustering.solution import weighted_centroids
-from analysis.config import Settings
-from analysis.features import transform as features
-from analysis.features.activity import activity_scores, score_weights
-from analysis.intake.reader import InputLimits, coerce_types, read_raw_table, to_numpy_dtypes
-from analysis.intake.schema import COUNT_COLUMNS, ID_COLUMN
-from analysis.pipeline.nodes import find_placeholder
-from analysis.pipeline.runner import peak_rss_mb
-from analysis.scoring.model import build_model
-from analysis.segments import tiers as segments
+from analysis.bench.memory import KIB_PER_MIB, TreeMemory
+from analysis.config import PROJECT_ROOT, Settings
+from analysis.publishing.release import home_for
+
+MAKE_EXPORT = PROJECT_ROOT / "scripts" / "make_export.py"
+#: Lines of a failed child's output kept in the result.
+TAIL_LINES = 20
 
 
-def noisy_resample(users: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """``n`` users drawn with replacement from ``users`` (typed, NumPy dtypes) with small noise.
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file below ``folder`` (links to files are not followed)."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()
+               and not p.is_symlink())
 
-    Non-zero counts are scaled by exp(N(0, 0.1)) and rounded (at least 1 stays 1); days since
-    login move by -3..3 within [0, seniority]; identifierHash values are fresh and unique.
+
+def output_sizes(artifacts: Path, site: Path) -> dict[str, Any]:
+    """Bytes of a release's outputs: artifacts (each file and total), the site without its
+    downloads, the downloads, the largest page; and the model's label-table rows."""
+    downloads = site / "_static" / "downloads"
+    pages = sorted(site.rglob("*.html"), key=lambda p: (-p.stat().st_size, p.name))
+    model = json.loads((artifacts / "model.json").read_text(encoding="utf-8"))
+    files = {p.name: p.stat().st_size for p in sorted(artifacts.iterdir()) if p.is_file()}
+    download_bytes = folder_bytes(downloads) if downloads.is_dir() else 0
+    return {"artifacts_bytes": sum(files.values()), "artifact_files": files,
+            "site_bytes_without_downloads": folder_bytes(site) - download_bytes,
+            "downloads_bytes": download_bytes,
+            "largest_page": {"name": pages[0].name, "bytes": pages[0].stat().st_size},
+            "label_table_rows": len(model["label_table"]["rows"])}
+
+
+def _tail(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8", errors="replace").replace("\r", "\n").splitlines()
+    return [line for line in lines if line.strip()][-TAIL_LINES:]
+
+
+def run_child(argv: list[str], env: dict[str, str], log_path: Path, interval: float
+              ) -> dict[str, Any]:
+    """Run ``argv`` with its output in ``log_path`` while sampling its tree's memory.
+
+    Returns ``exit_status``, wall ``seconds``, ``peak_tree_rss_mb`` and ``peak_process_mb``
+    (sampled, see :mod:`analysis.bench.memory`) and ``maxrss_mb`` (``wait4``'s figure for the
+    child and its waited-for descendants).
     """
-    rng = np.random.default_rng(seed)
-    out = users.iloc[rng.integers(0, len(users), n)].reset_index(drop=True)
-    for column in COUNT_COLUMNS:
-        values = out[column].to_numpy()
-        jitter = np.rint(values * np.exp(rng.normal(0.0, 0.1, n))).astype(np.int64)
-        out[column] = np.where(values > 0, np.maximum(jitter, 1), values)
-    days = out["daysSinceLastLogin"].to_numpy() + rng.integers(-3, 4, n)
-    out["daysSinceLastLogin"] = np.clip(days, 0, out["seniority"].to_numpy())
-    ids = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, n, dtype=np.int64)
-    while len(np.unique(ids)) < n:  # astronomically rare; keep ids unique all the same
-        ids = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, n, dtype=np.int64)
-    out[ID_COLUMN] = ids
-    return out
+    with open(log_path, "wb") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                cwd=str(PROJECT_ROOT))
+        with TreeMemory(proc.pid, interval) as memory:
+            _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"exit_status": proc.returncode, "seconds": round(seconds, 3),
+            "peak_tree_rss_mb": memory.peak_tree_mb, "peak_process_mb": memory.peak_process_mb,
+            "maxrss_mb": round(usage.ru_maxrss / KIB_PER_MIB, 1), "memory_samples": memory.samples}
 
 
-def as_text(users: pd.DataFrame) -> pd.DataFrame:
-    """The typed frame as the reader returns a file: every cell as its text."""
-    return pd.DataFrame({c: users[c].astype(str) for c in users.columns})
+def _environment(folder: Path, config_file: Path) -> dict[str, str]:
+    return {**os.environ, "C2C_HOME": str(folder / "home"), "C2C_CONFIG": str(config_file),
+            "C2C_SITE_CACHE": str(folder / "site-cache")}
 
 
-def scale_run(n: int, data_path: Path, config: Settings, seed: int = 0) -> dict[str, Any]:
-    """Time each stage on ``n`` noisy resampled users; returns seconds per stage and peak MiB."""
-    from validation.runner import validate_users
-
-    seconds: dict[str, float] = {}
-
-    def timed(name, fn, *args):
-        t0 = time.perf_counter()
-        result = fn(*args)
-        seconds[name] = round(time.perf_counter() - t0, 3)
-        return result
-
-    limits = InputLimits.of(config.validation)
-    base = to_numpy_dtypes(coerce_types(read_raw_table(data_path, limits))[0])
-    users = timed("resample", noisy_resample, base, n, seed)
-    raw = timed("to_text", as_text, users)
-    report = timed("validate", validate_users, raw, f"resampled-{n}",
-                   config.validation, config.placeholder)
-    del raw
-    k = config.scale.k
-    weights = score_weights(config.tiers.weights)
-
-    def cluster():
-        censor = find_placeholder(users, config.placeholder)["censor_days"]
-        params = features.fit_transform_params(users, config.features, censor)
-        distinct = Distinct.of(features.transform(users, params))
-        labels, _, _ = kmeans_fit(distinct.rows, distinct.counts, k, config.kmeans)
-        centroids = weighted_centroids(distinct.rows, distinct.counts, labels, k)
-        return params, distinct, centroids
-
-    params, distinct, centroids = timed("kmeans", cluster)
-
-    def tiers():
-        scores = activity_scores(centroids, weights)
-        tier_map = np.asarray(segments.tiers_from_scores(scores), dtype=object)
-        labels = np.argmin(((distinct.rows[:, None, :] - centroids[None]) ** 2).sum(-1), axis=1)
-        return tier_map, tier_map[labels][distinct.inverse]
-
-    tier_map, user_tiers = timed("tiers", tiers)
-    model = build_model(params, "", [{"algorithm": "kmeans", "k": k,
-                                      "centroids": centroids.tolist(),
-                                      "tier_of_cluster": tier_map.tolist()}],
-                        {"algorithm": "kmeans", "k": k})
-    from analysis.scoring.score import score_frame
-
-    scored = timed("scoring", score_frame, users, model)
-    assert len(scored) == n == len(user_tiers)
-    return {"n": n, "validation_status": report["status"], "distinct_rows": len(distinct.counts),
-            "stage_seconds": seconds, "total_seconds": round(sum(seconds.values()), 3),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "tiers": segments.tier_counts(user_tiers)}
+def scale_run(n: int, source: Path, settings: Settings, folder: Path) -> dict[str, Any]:
+    """Generate an ``n``-user export of ``source`` in ``folder`` and time the real build on it."""
+    interval = settings.scale.sample_seconds
+    config_file = folder / "config.toml"
+    config_file.write_text(tomli_w.dumps(settings.record()), encoding="utf-8")
+    env = _environment(folder, config_file)
+    export = folder / f"users-{n}.zip"
+    made = run_child([sys.executable, str(MAKE_EXPORT), str(n), str(export), "--source",
+                      str(source), "--seed", str(settings.scale.seed)], env,
+                     folder / "make_export.log", interval)
+    result: dict[str, Any] = {"n": n, "export": {**made, "bytes": export.stat().st_size
+                                                 if export.exists() else None}}
+    if made["exit_status"] != 0:
+        return {**result, "error": _tail(folder / "make_export.log")}
+    build = run_child([sys.executable, "-m", "analysis.cli", "build", "--data", str(export)],
+                      env, folder / "build.log", interval)
+    result["build"] = build
+    if build["exit_status"] != 0:
+        return {**result, "error": _tail(folder / "build.log")}
+    home = home_for(settings, folder / "home")
+    artifacts, site = home.artifacts.resolve(), home.site.resolve()
+    run = json.loads((artifacts / "run.json").read_text(encoding="utf-8"))
+    manifest = json.loads((artifacts / "manifest.json").read_text(encoding="utf-8"))
+    return {**result, "users": manifest["rows_clustered"],
+            "distinct_rows": manifest["distinct_feature_rows"],
+            "chosen": manifest["chosen"], "pipeline_seconds": run["seconds_total"],
+            "pipeline_peak_rss_mb": run["peak_rss_mb"], "stage_seconds": run["stage_seconds"],
+            "render_and_publish_seconds": round(build["seconds"] - run["seconds_total"], 3),
+            "sizes": output_sizes(artifacts, site)}
 
 
-def scale_runs(sizes: list[int], data_path: Path) -> list[dict[str, Any]]:
-    """Run :func:`scale_run` for each size in a fresh Python process; results in size order."""
-    results = []
+def machine() -> dict[str, Any]:
+    """What the runs ran on: CPUs, their model, memory, Python, the code's git commit."""
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    memory = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                   .splitlines() if line.startswith("MemTotal:")), 0) \
+        if Path("/proc/meminfo").exists() else 0
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, check=False).stdout.strip() or None
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "memory_mb": memory // KIB_PER_MIB,
+            "python": platform.python_version(), "git_commit": commit}
+
+
+def scale_runs(sizes: list[int], source: Path, settings: Settings,
+               log: Callable[[str], None] = print) -> dict[str, Any]:
+    """:func:`scale_run` for each size, each in its own temporary folder; with the date and
+    the machine. ``source`` is the export resampled (the real data)."""
+    runs = []
     for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, "-m", "analysis.bench.scale", str(n), str(data_path)],
-            capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            results.append({"n": n, "error": proc.stderr.strip().splitlines()[-1:]})
-        else:
-            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    return results
+        log(f"scale: {n:,} users (export, then `c2c build`) ...")
+        with tempfile.TemporaryDirectory(prefix=f"c2c-scale-{n}-") as tmp:
+            runs.append(scale_run(n, Path(source), settings, Path(tmp)))
+    return {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(), "source": Path(source).name, "runs": runs}
 
 
-if __name__ == "__main__":
-    from analysis.config import load_config
+#: Columns of the printed scale table.
+TABLE_COLUMNS = ("users", "distinct rows", "build s", "pipeline s", "slowest stages",
+                 "peak tree MiB", "peak process MiB", "artifacts MiB", "site MiB",
+                 "downloads MiB", "label rows")
 
-    print(json.dumps(scale_run(int(sys.argv[1]), Path(sys.argv[2]), load_config())))
+
+def table_rows(scale: dict[str, Any], stages: int = 3) -> list[list[str]]:
+    """One row of text per scale run (:data:`TABLE_COLUMNS`); a failed run names its error."""
+    rows = []
+    for run in scale["runs"]:
+        if "error" in run:
+            rows.append([f"{run['n']:,}", "failed: " + " / ".join(run["error"][-2:])]
+                        + [""] * (len(TABLE_COLUMNS) - 2))
+            continue
+        slow = sorted(run["stage_seconds"].items(), key=lambda kv: -kv[1])[:stages]
+        sizes = run["sizes"]
+        rows.append([f"{run['users']:,}", f"{run['distinct_rows']:,}",
+                     f"{run['build']['seconds']:,.1f}", f"{run['pipeline_seconds']:,.1f}",
+                     ", ".join(f"{name} {sec:,.1f}" for name, sec in slow),
+                     f"{run['build']['peak_tree_rss_mb']:,.0f}",
+                     f"{run['build']['peak_process_mb']:,.0f}",
+                     f"{sizes['artifacts_bytes'] / 2**20:,.1f}",
+                     f"{sizes['site_bytes_without_downloads'] / 2**20:,.1f}",
+                     f"{sizes['downloads_bytes'] / 2**20:,.1f}", f"{sizes['label_table_rows']:,}"])
+    return rows

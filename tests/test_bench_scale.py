@@ -1,0 +1,94 @@
+"""`c2c bench --scale` on a small N: the same code path as the 6-million-user run (an export
+written by scripts/make_export.py, the real `c2c build` in a child process), its JSON fields.
+
+No timing is asserted: only that every figure is there, plausible and serialisable.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.bench.memory import TreeMemory, tree
+from analysis.bench.scale import TABLE_COLUMNS, scale_runs, table_rows
+from tests.synthetic import make_users, write_csv
+
+pytestmark = pytest.mark.slow
+
+N_USERS = 2_000
+
+
+@pytest.fixture(scope="module")
+def scale(fast_config, tmp_path_factory):
+    source = write_csv(make_users(600, seed=21), tmp_path_factory.mktemp("src") / "src.csv.zip",
+                       zipped=True)
+    return scale_runs([N_USERS], source, fast_config, log=lambda *_: None)
+
+
+def test_the_run_records_every_figure(scale):
+    assert scale["measured_at"] and scale["machine"]["cpus"] >= 1
+    (run,) = scale["runs"]
+    assert "error" not in run, run.get("error")
+    assert run["n"] == run["users"] == N_USERS
+    assert 0 < run["distinct_rows"] <= N_USERS
+    assert run["export"]["exit_status"] == run["build"]["exit_status"] == 0
+    assert run["export"]["bytes"] > 0
+    for figure in ("peak_tree_rss_mb", "peak_process_mb", "maxrss_mb"):
+        assert run["build"][figure] > 0, figure
+    # the tree holds the pipeline's process, so its peak is at least the pipeline's own
+    assert run["build"]["peak_process_mb"] >= 0.9 * run["pipeline_peak_rss_mb"]
+    assert run["build"]["seconds"] >= run["pipeline_seconds"] > 0
+    assert {"read", "validate (Great Expectations)", "bootstrap stability",
+            "labels.parquet"} <= set(run["stage_seconds"])
+    json.dumps(scale)
+
+
+def test_the_output_sizes_are_measured(scale):
+    sizes = scale["runs"][0]["sizes"]
+    assert sizes["artifacts_bytes"] == sum(sizes["artifact_files"].values()) > 0
+    assert {"model.json", "labels.parquet", "manifest.json"} <= set(sizes["artifact_files"])
+    assert sizes["site_bytes_without_downloads"] > 0 and sizes["downloads_bytes"] > 0
+    assert sizes["largest_page"]["name"].endswith(".html")
+    assert sizes["label_table_rows"] >= 0
+
+
+def test_the_table_has_one_row_per_run(scale):
+    rows = table_rows(scale)
+    assert len(rows) == 1 and len(rows[0]) == len(TABLE_COLUMNS)
+    assert rows[0][0] == f"{N_USERS:,}"
+
+
+def test_a_failed_build_is_recorded_not_raised(fast_config, tmp_path):
+    broken = make_users(300, seed=2).drop(columns="productsSold")
+    source = write_csv(broken, tmp_path / "broken.csv")
+    (run,) = scale_runs([500], source, fast_config, log=lambda *_: None)["runs"]
+    assert run["export"]["exit_status"] != 0 and run["error"]
+
+
+def test_tree_memory_sees_children():
+    import subprocess
+    import sys
+
+    code = "import time; x = bytearray(64 * 2**20); x[::4096] = b'1' * len(x[::4096]); " \
+           "time.sleep(1.5)"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               f"import subprocess, sys; subprocess.run([sys.executable, '-c', "
+                               f"{code!r}])"])
+    with TreeMemory(parent.pid, 0.05) as memory:
+        parent.wait()
+    assert memory.samples > 1 and memory.peak_process_mb >= 64
+    assert memory.peak_tree_mb >= memory.peak_process_mb
+
+
+def test_tree_lists_descendants():
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        assert child.pid in tree(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
