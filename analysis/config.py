@@ -132,6 +132,7 @@ class GapConfig(Section):
 
 class StabilityConfig(Section):
     resamples: Annotated[int, Field(ge=1, le=10_000)]
+    max_resample_users: Annotated[int, Field(ge=1_000)]
     random_state: NonNegativeInt
     n_jobs: Annotated[int, Field(ge=1, le=64)]
 

@@ -93,9 +93,10 @@ def test_a_tier_colour_reaches_the_css_the_charts_and_the_scorer(changed_site):
 
 
 #: Numbers that occur naturally in code (percent, quartiles, chart sizes, 1e-300 guards, 95 %
-#: intervals): a configured value equal to one of them cannot be told from arithmetic, so it is
-#: not searched for; the known copies of such values are searched in context below instead.
-_NATURAL = {100, 360, 300, 10.0, 0.75, 0.25, 0.5, 0.01, 0.05, 0.95, 0.1}
+#: intervals, 100,000-row chunks and caches): a configured value equal to one of them cannot be
+#: told from arithmetic, so it is not searched for; the known copies of such values are
+#: searched in context below instead.
+_NATURAL = {100, 360, 300, 10.0, 0.75, 0.25, 0.5, 0.01, 0.05, 0.95, 0.1, 100_000}
 #: Copies reviews found before, searched in context (regex -> what it would be a copy of).
 _KNOWN_COPIES = {
     r"stabil\w*[^\n]{0,40}\b0\.75\b|\b0\.75\b[^\n]{0,40}stabil": "selection.min_stability",

@@ -130,3 +130,25 @@ def test_jaccard_identical_partition_is_one():
     labels = np.array([0, 0, 1, 1, 2])
     jac = jaccard_best_match(labels, (labels + 1) % 3, np.ones(5, bool), np.ones(5), 3, 3)
     assert np.allclose(jac, 1.0)
+
+
+def test_large_data_is_resampled_a_bounded_number_of_users_at_a_time():
+    from analysis.evaluation.stability import bootstrap_stability, resample_size, resample_weights
+
+    rng = np.random.default_rng(3)
+    X = np.repeat(rng.normal(size=(40, 2)), rng.integers(50, 150, 40), axis=0)
+    distinct = Distinct.of(X)
+    cfg = load_config().stability.model_copy(update={"resamples": 3, "n_jobs": 1,
+                                                     "max_resample_users": 1_000})
+    assert resample_size(distinct.n_users, cfg) == 1_000 < distinct.n_users
+    assert resample_size(900, cfg) == 900  # small data: every user, as before
+    seed = np.random.SeedSequence(0)
+    assert resample_weights(distinct, seed, 1_000).sum() == 1_000
+    assert resample_weights(distinct, seed, distinct.n_users).sum() == distinct.n_users
+    km = load_config().kmeans
+    labels = KMeans(3, n_init=1, random_state=0).fit_predict(distinct.rows)
+    solution = Solution("kmeans", 3, labels,
+                        weighted_centroids(distinct.rows, distinct.counts, labels, 3))
+    boot = bootstrap_stability(distinct, {("kmeans", 3): solution}, km, cfg)
+    assert boot.size == 1_000 and boot.n_users == distinct.n_users
+    assert 0.0 <= boot.rows[0]["min"] <= boot.rows[0]["mean"] <= 1.0

@@ -1,4 +1,9 @@
-"""Bootstrap stability of every solution (Hennig's clusterboot on weighted distinct rows)."""
+"""Bootstrap stability of every solution (Hennig's clusterboot on weighted distinct rows).
+
+Each resample draws ``size`` users with replacement: all ``n`` users, or at most
+``[stability].max_resample_users`` when the data holds more (an m-out-of-n bootstrap, so that a
+refit costs the same whatever ``n``; the argument is on the Method page).
+"""
 
 from __future__ import annotations
 
@@ -37,23 +42,30 @@ def jaccard_best_match(orig: np.ndarray, boot: np.ndarray, present: np.ndarray,
 ABSENT = 255  # refit label of a distinct row the resample does not hold
 
 
-def resample_weights(distinct: Distinct, seed: np.random.SeedSequence) -> np.ndarray:
-    """One bootstrap resample of the n users: users drawn per distinct row, int64[m]."""
+def resample_size(n_users: int, cfg: StabilityConfig) -> int:
+    """Users drawn per resample: ``n_users``, capped at ``cfg.max_resample_users``."""
+    return min(n_users, cfg.max_resample_users)
+
+
+def resample_weights(distinct: Distinct, seed: np.random.SeedSequence, size: int
+                     ) -> np.ndarray:
+    """One resample of ``size`` users drawn with replacement from the n users: users drawn
+    per distinct row, int64[m]."""
     n = distinct.n_users
-    return np.random.default_rng(seed).multinomial(n, distinct.counts / n)
+    return np.random.default_rng(seed).multinomial(size, distinct.counts / n)
 
 
 def resample_jaccards(distinct: Distinct, solutions: dict[tuple[str, int], Solution],
-                      kmeans_cfg: KMeansConfig, seed: np.random.SeedSequence
+                      kmeans_cfg: KMeansConfig, size: int, seed: np.random.SeedSequence
                       ) -> tuple[dict[tuple[str, int], np.ndarray], dict[tuple[str, int],
                                                                         np.ndarray]]:
     """One bootstrap resample: refit every solution's algorithm, best Jaccard per cluster.
 
-    The resample draws n users with replacement (:func:`resample_weights`). Ward builds one
+    The resample draws ``size`` users with replacement (:func:`resample_weights`). Ward builds one
     tree and cuts every k from it; K-Means refits each k exactly as the main fit. Returns the
     Jaccards float64[k] and the refit labels uint8[m] (ABSENT off the resample) by solution.
     """
-    boot_w = resample_weights(distinct, seed)
+    boot_w = resample_weights(distinct, seed, size)
     present = boot_w > 0
     rows, w = distinct.rows[present], boot_w[present]
     ward_ks = sorted(k for algo, k in solutions if algo == "ward")
@@ -73,11 +85,14 @@ def resample_jaccards(distinct: Distinct, solutions: dict[tuple[str, int], Solut
 
 @dataclass(frozen=True)
 class Bootstrap:
-    """Every solution's per-cluster stability rows, and each resample's refit labels."""
+    """Every solution's per-cluster stability rows, each resample's refit labels and seed,
+    and the users drawn per resample (``size``) out of ``n_users``."""
 
     rows: list[dict[str, Any]]
     refits: list[dict[tuple[str, int], np.ndarray]]
     seeds: list[np.random.SeedSequence]
+    size: int
+    n_users: int
 
 
 def bootstrap_stability(distinct: Distinct, solutions: dict[tuple[str, int], Solution],
@@ -86,13 +101,14 @@ def bootstrap_stability(distinct: Distinct, solutions: dict[tuple[str, int], Sol
     """Hennig-style bootstrap stability of every solution: per-cluster mean Jaccard.
 
     Resample i uses the i-th child of SeedSequence(random_state), so results do not depend on
-    the number of workers. ``[selection].min_stability`` is the mean Jaccard a cluster needs
-    to count as stable.
+    the number of workers. Each resample draws :func:`resample_size` users.
+    ``[selection].min_stability`` is the mean Jaccard a cluster needs to count as stable.
     """
     seeds = np.random.SeedSequence(stability_cfg.random_state).spawn(stability_cfg.resamples)
     totals = {key: np.zeros(sol.k) for key, sol in solutions.items()}
     refits = []
-    task = functools.partial(resample_jaccards, distinct, solutions, kmeans_cfg)
+    size = resample_size(distinct.n_users, stability_cfg)
+    task = functools.partial(resample_jaccards, distinct, solutions, kmeans_cfg, size)
     for jaccards, labels in in_order(task, seeds, stability_cfg.n_jobs):
         for key, jac in jaccards.items():
             totals[key] += jac
@@ -106,4 +122,4 @@ def bootstrap_stability(distinct: Distinct, solutions: dict[tuple[str, int], Sol
                      "per_cluster_jaccard": [round(float(j), 6) for j in per_cluster],
                      "mean": round(float(per_cluster.mean()), 6),
                      "min": round(float(per_cluster.min()), 6)})
-    return Bootstrap(rows, refits, seeds)
+    return Bootstrap(rows, refits, seeds, size, distinct.n_users)

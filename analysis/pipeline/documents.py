@@ -64,7 +64,8 @@ def metrics_doc(metrics: list[dict[str, Any]], knee: dict[str, int | None],
 def stability_doc(boot: Bootstrap, segments: dict[str, float], stability: StabilityConfig,
                   selection: SelectionConfig) -> dict[str, Any]:
     """``stability.json``: per-cluster bootstrap Jaccard of every solution and per segment."""
-    return {"resamples": stability.resamples,
+    return {"resamples": stability.resamples, "users": boot.n_users,
+            "resample_users": boot.size, "max_resample_users": stability.max_resample_users,
             "method": "Hennig clusterboot: bootstrap users, refit, best Jaccard per original "
                       f"cluster; >= {selection.min_stability} stable",
             "rows": boot.rows,

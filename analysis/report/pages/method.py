@@ -68,6 +68,31 @@ def rules() -> HTML:
         "Choice: " + findings["choice"]["rule"]]))
 
 
+def bootstrap_sampling() -> HTML:
+    """How many users each bootstrap resample draws, and why fewer than all is sound."""
+    st, threshold = load("stability"), load("manifest")["config"]["selection"]["min_stability"]
+    n, m, cap = st["users"], st["resample_users"], st["max_resample_users"]
+    why = (f"A clustering refitted on fewer users varies more, so clusters look less stable on "
+           f"resamples of {f.count(cap)} users than they would on resamples of all users "
+           "(when the best partition is unique, instability shrinks as the sample grows: "
+           "Ben-David, von Luxburg and Pál, 2006). The figures therefore err on the low side: a "
+           f"cluster that reaches the {f.index(threshold)} threshold here would reach it on "
+           "full-size resamples too. Each cluster is still compared with the clusters fitted on "
+           "all users, on the users the resample holds, and a refit costs the same whatever the "
+           "size of the export.")
+    if m < n:
+        head = (f"Bootstrap stability refits every solution on {f.count(st['resamples'])} "
+                f"resamples. This export holds {f.count(n)} users, more than {f.count(cap)}, "
+                f"so each resample draws {f.count(m)} users with replacement instead of all "
+                "of them (an m-out-of-n bootstrap).")
+    else:
+        head = (f"Bootstrap stability refits every solution on {f.count(st['resamples'])} "
+                f"resamples of all {f.count(n)} users, drawn with replacement (Hennig's "
+                f"clusterboot). An export of more than {f.count(cap)} users would be resampled "
+                f"{f.count(cap)} users at a time (an m-out-of-n bootstrap).")
+    return block(paragraphs([head, why]))
+
+
 def run_facts() -> HTML:
     """When the pipeline ran, how long it took and its peak memory."""
     run = load("run")
