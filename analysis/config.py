@@ -209,6 +209,7 @@ class ScoringConfig(Section):
     round_digits: Annotated[int, Field(ge=3, le=15)]
     page_size: Annotated[int, Field(ge=5, le=1000)]
     show_rejects: NonNegativeInt
+    label_table_max_rows: PositiveInt
     throughput_rows: PositiveInt
     throughput_seed: NonNegativeInt
 

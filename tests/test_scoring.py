@@ -567,3 +567,36 @@ def test_parity_comparison_tolerates_one_ulp_but_not_a_different_cluster():
                   nudged.replace("active", "moderate"), nudged.replace("0.54155", "0.54156")):
         with pytest.raises(AssertionError):
             assert_same_csv(wrong, python)
+
+
+def test_the_label_table_is_capped_but_always_covers_the_chosen_and_kmeans_solutions():
+    from analysis.scoring.keys import label_table, stored_labels
+
+    rows = np.array([[0.0], [0.1], [0.2], [0.8], [0.9], [1.0]])
+    keys = np.arange(6, dtype=np.int64)[:, None]
+    centroids = {"kmeans_k2": np.array([[0.1], [0.9]]), "ward_k2": np.array([[0.1], [0.9]]),
+                 "ward_k3": np.array([[0.0], [0.5], [1.0]])}
+    labels = {"kmeans_k2": np.array([0, 0, 0, 1, 1, 1]),   # nearest centroid: nothing needed
+              "ward_k2": np.array([0, 0, 1, 1, 1, 0]),     # rows 2 and 5 differ
+              "ward_k3": np.array([1, 1, 0, 0, 1, 1])}     # rows 0, 1, 2, 3, 5 differ
+    whole = label_table(keys, rows, labels, centroids, 1e-9)
+    assert whole["solutions"] == sorted(labels) and whole["left_out"] == []
+    capped = label_table(keys, rows, labels, centroids, 1e-9, always={"kmeans_k2"}, max_rows=3)
+    assert capped["solutions"] == ["kmeans_k2", "ward_k2"] and capped["left_out"] == ["ward_k3"]
+    assert len(capped["rows"]) == 2 < len(whole["rows"])
+    np.testing.assert_array_equal(stored_labels(keys, capped, "ward_k2"), [-1, -1, 1, -1, -1, 0])
+    np.testing.assert_array_equal(stored_labels(keys, capped, "ward_k3"), [-1] * 6)
+    # a solution in `always` is covered whatever the cap
+    forced = label_table(keys, rows, labels, centroids, 1e-9, always={"ward_k3"}, max_rows=1)
+    assert forced["solutions"] == ["kmeans_k2", "ward_k3"]
+    assert len(forced["rows"]) == 5
+
+
+def test_the_score_page_names_the_solutions_left_out_of_the_label_table():
+    from analysis.report.charts.score import explanation
+
+    model = build_test_model(make_users(300, seed=4))
+    assert "except under" not in explanation(model, 200)
+    model["label_table"]["left_out"] = ["ward_k3", "ward_k4"]
+    text = explanation(model, 200)
+    assert "except under Ward k = 3, Ward k = 4" in text and "label_table_max_rows" in text

@@ -93,15 +93,18 @@ def profiles_doc(censored: pd.DataFrame, described: Described, tiers: np.ndarray
 
 
 def _label_table(users: pd.DataFrame, params: list[dict[str, Any]], distinct: Distinct,
-                 solutions: dict[tuple[str, int], Solution], tolerance: float
-                 ) -> dict[str, Any]:
+                 solutions: dict[tuple[str, int], Solution], chosen: dict[str, Any],
+                 scoring: ScoringConfig) -> dict[str, Any]:
     first = np.empty(len(distinct.counts), dtype=np.int64)
     first[distinct.inverse] = np.arange(len(distinct.inverse))
     keys = integer_keys(users[[p["column"] for p in params]].to_numpy(np.int64)[first], params)
     assert len(np.unique(keys, axis=0)) == len(keys), "integer keys must match distinct rows"
+    always = {solution_key(chosen["algorithm"], chosen["k"])} | {
+        solution_key(*k) for k in solutions if k[0] == "kmeans"}
     return label_table(keys, distinct.rows,
                        {solution_key(*k): s.labels for k, s in solutions.items()},
-                       {solution_key(*k): s.centroids for k, s in solutions.items()}, tolerance)
+                       {solution_key(*k): s.centroids for k, s in solutions.items()},
+                       scoring.tie_tolerance, always, scoring.label_table_max_rows)
 
 
 def model_doc(users: pd.DataFrame, params: list[dict[str, Any]], features: dict[str, Any],
@@ -124,7 +127,7 @@ def model_doc(users: pd.DataFrame, params: list[dict[str, Any]], features: dict[
                      "groups": section["groups"], "labels": labels, "maps": maps},
         "reasons": REASONS,
         "scoring": {"tie_tolerance": scoring.tie_tolerance, "round_digits": scoring.round_digits},
-        "label_table": _label_table(users, params, distinct, solutions, scoring.tie_tolerance),
+        "label_table": _label_table(users, params, distinct, solutions, chosen, scoring),
     }
     return build_model(params, features["formula"], described.model_solutions, chosen, extras)
 

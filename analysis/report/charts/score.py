@@ -48,6 +48,19 @@ def json_block(element_id: str, data: Any) -> str:
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
+def _left_out(model: dict[str, Any]) -> str:
+    """The solutions whose training users are placed by nearest centroid, as a clause."""
+    left = model["label_table"].get("left_out", [])
+    if not left:
+        return ""
+    names = model["algorithm_names"]
+    shown = ", ".join(html.escape(f"{names[a]} k = {k}") for a, k in
+                      (name.rsplit("_k", 1) for name in left))
+    return (f" (except under {shown}: giving those users back their own clusters would have "
+            "made the table of exceptions this page carries larger than configured, "
+            "[scoring].label_table_max_rows, so they are placed like new users)")
+
+
 def explanation(model: dict[str, Any], max_mb: float) -> str:
     """The collapsed "How a user is placed" section (HTML), its numbers from the model."""
     features = len(model["features"])
@@ -59,10 +72,10 @@ def explanation(model: dict[str, Any], max_mb: float) -> str:
   <p>Each user's numbers go through the same steps as in the analysis: the platform's default
   followers and follows are subtracted, each count is log-scaled, capped and scaled to 0&ndash;1,
   and days since the last login are turned round so that recent users score high. A user who
-  was part of the analysis gets their own cluster back. Anyone else joins the cluster whose
-  centre (centroid) is nearest: <strong>a new user joins the Ward cluster with the nearest
-  centroid</strong>, because Ward itself has no rule for users outside its tree. The cluster's
-  tier is the user's tier; the segment adds what they did and how recently.</p>
+  was part of the analysis gets their own cluster back{_left_out(model)}. Anyone else joins the
+  cluster whose centre (centroid) is nearest: <strong>a new user joins the Ward cluster with the
+  nearest centroid</strong>, because Ward itself has no rule for users outside its tree. The
+  cluster's tier is the user's tier; the segment adds what they did and how recently.</p>
   <p><strong>Distance</strong> is how far the user is from that centre, in scaled units: 0 is
   exactly typical of the cluster, and with {features} features each between 0 and 1 it is at
   most &radic;{features} &asymp; {math.sqrt(features):.2f}. A large distance means the user is
