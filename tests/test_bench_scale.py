@@ -41,6 +41,8 @@ def test_the_run_records_every_figure(scale):
     assert run["build"]["seconds"] >= run["pipeline_seconds"] > 0
     assert {"read", "validate (Great Expectations)", "bootstrap stability",
             "labels.parquet"} <= set(run["stage_seconds"])
+    assert set(run["stage_peak_rss_mb"]) == set(run["stage_seconds"])
+    assert max(run["stage_peak_rss_mb"].values()) <= run["pipeline_peak_rss_mb"]
     json.dumps(scale)
 
 

@@ -120,6 +120,7 @@ def scale_run(n: int, source: Path, settings: Settings, folder: Path) -> dict[st
             "distinct_rows": manifest["distinct_feature_rows"],
             "chosen": manifest["chosen"], "pipeline_seconds": run["seconds_total"],
             "pipeline_peak_rss_mb": run["peak_rss_mb"], "stage_seconds": run["stage_seconds"],
+            "stage_peak_rss_mb": run.get("stage_peak_rss_mb", {}),
             "render_and_publish_seconds": round(build["seconds"] - run["seconds_total"], 3),
             "sizes": output_sizes(artifacts, site)}
 

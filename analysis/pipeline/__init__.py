@@ -43,19 +43,21 @@ def run_pipeline(data_path: Path, settings: Settings,
     console = console or Console(stderr=True)
     started, t0 = datetime.now(UTC), time.perf_counter()
     keep = {a.name for a in catalog.ARTIFACTS} | {"summary", "chosen"}
-    data, seconds = run(STAGES, {"data_path": Path(data_path), "history": history or [],
-                                 "settings": settings}, settings, console, keep)
+    given = {"data_path": Path(data_path), "history": history or [], "settings": settings}
+    data, seconds, peaks = run(STAGES, given, settings, console, keep)
     documents = {name: data[name] for name in (a.name for a in catalog.ARTIFACTS)}
     summary = data["summary"]
+    peak = max([*peaks.values(), round(peak_rss_mb(), 1)])
     console.print(f"[bold]segment[/]: {summary['rows_clustered']:,} users -> "
                   f"{summary['chosen']['algorithm']} k={summary['chosen']['k']}; tiers "
                   f"{summary['tiers']}; {time.perf_counter() - t0:.1f} s, peak memory "
-                  f"{peak_rss_mb():.0f} MiB")
+                  f"{peak:.0f} MiB")
     return PipelineResult(documents, summary, {
         "started_at": started.isoformat(timespec="seconds"),
         "seconds_total": round(time.perf_counter() - t0, 3),
         "stage_seconds": seconds,
-        "peak_rss_mb": round(peak_rss_mb(), 1)})
+        "stage_peak_rss_mb": peaks,
+        "peak_rss_mb": peak})
 
 
 def write_artifacts(folder: Path, result: PipelineResult) -> dict[str, Any]:

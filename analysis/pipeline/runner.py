@@ -58,6 +58,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak_rss() -> None:
+    """Start a new peak of resident memory for this process (Linux: ``clear_refs`` 5 resets
+    VmHWM to the current VmRSS); elsewhere nothing happens and peaks stay cumulative."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def check_wiring(stages: Sequence[Stage], given: Sequence[str]) -> None:
     """Raise ValueError when a stage needs a name no earlier stage (or ``given``) provides,
     or when two stages produce the same name."""
@@ -95,18 +104,22 @@ def last_use(stages: Sequence[Stage]) -> dict[str, int]:
 
 
 def run(stages: Sequence[Stage], given: dict[str, Any], settings: Settings, console: Console,
-        keep: set[str]) -> tuple[dict[str, Any], dict[str, float]]:
+        keep: set[str]) -> tuple[dict[str, Any], dict[str, float], dict[str, float]]:
     """Run ``stages`` in order on the ``given`` named values.
 
-    Returns the values named in ``keep`` and the seconds each stage took. Every other value is
-    dropped as soon as no later stage reads it, so that big intermediate frames do not pile up.
+    Returns the values named in ``keep``, the seconds each stage took and the peak resident
+    memory (MiB) of this process during each stage (cumulative where it cannot be reset).
+    Every other value is dropped as soon as no later stage reads it, so that big intermediate
+    frames do not pile up.
     """
     check_wiring(stages, list(given))
     data = dict(given)
     seconds: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     drop_after = last_use(stages)
     for index, stage in enumerate(stages):
         checkpoint(stage.name)
+        reset_peak_rss()
         start = time.perf_counter()
         show = (_progress_bar(console, stage.name, stage.steps(settings)) if stage.steps
                 else _spinner(console, stage.name))
@@ -117,8 +130,9 @@ def run(stages: Sequence[Stage], given: dict[str, Any], settings: Settings, cons
         values = result if len(stage.outputs) > 1 else (result,)
         data.update(zip(stage.outputs, values, strict=True))
         seconds[stage.name] = round(time.perf_counter() - start, 3)
+        peaks[stage.name] = round(peak_rss_mb(), 1)
         if not stage.quiet:
             console.print(f"[green]done[/] {stage.name:<32} {seconds[stage.name]:7.1f} s")
         for name in [n for n in data if n not in keep and drop_after.get(n, -1) <= index]:
             del data[name]
-    return data, seconds
+    return data, seconds, peaks
