@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.config import PlaceholderConfig, ValidationConfig
 from analysis.errors import QUOTE_CHARS, clip, clip_list
-from analysis.intake.reader import coerce_types, to_numpy_dtypes
+from analysis.intake.columnar import typed_users
 from analysis.intake.schema import COLUMNS, ID_COLUMN
 from validation.columns import extra_messages, missing_messages, suggest_renames
 from validation.raw_suite import (
@@ -34,15 +34,23 @@ PERCENT_DECIMALS = 4
 INDENT = " " * 8
 
 
-def _frames(raw: pd.DataFrame, cfg: ValidationConfig, placeholder: PlaceholderConfig
+def _frames(raw: pd.DataFrame, cfg: ValidationConfig, placeholder: PlaceholderConfig,
+            typed: pd.DataFrame | None = None
             ) -> tuple[dict[str, pd.DataFrame], dict[str, Any] | None]:
     """The two validated frames: the file's text with empty cells as missing, and the typed
     schema columns (bad cells <NA>, NumPy dtypes where complete) plus derived check columns;
-    and the login placeholder detection (None without the columns it needs)."""
-    typed = to_numpy_dtypes(coerce_types(raw[[c for c in raw.columns if c in COLUMNS]])[0])
+    and the login placeholder detection (None without the columns it needs).
+
+    ``typed`` is ``typed_users(raw)`` when the caller has it already. Only the columns that
+    hold an empty cell are copied into the text frame (the others are shared with ``raw``).
+    """
+    schema = [c for c in raw.columns if c in COLUMNS]
+    typed = typed_users(raw[schema]) if typed is None else typed[schema]
     login, found = placeholder_check(typed, placeholder)
     checks = pd.concat([typed, derived_checks(typed, cfg), login], axis=1)
-    return {TEXT_FRAME: raw.mask(raw.eq("")), TYPED_FRAME: checks}, found
+    empty = {c: raw[c].eq("") for c in raw.columns}
+    text = raw.assign(**{c: raw[c].mask(e) for c, e in empty.items() if e.any()})
+    return {TEXT_FRAME: text, TYPED_FRAME: checks}, found
 
 
 def _example_label(raw: pd.DataFrame, index: Any) -> str:
@@ -147,8 +155,8 @@ def _status(entries: list[dict[str, Any]]) -> str:
 
 
 def validate_users(raw: pd.DataFrame, source: str, cfg: ValidationConfig,
-                   placeholder: PlaceholderConfig, sha256: str | None = None
-                   ) -> dict[str, Any]:
+                   placeholder: PlaceholderConfig, sha256: str | None = None,
+                   typed: pd.DataFrame | None = None) -> dict[str, Any]:
     """Run the raw-input suite on ``raw`` (rows x columns of text, as read_raw_table returns).
 
     Returns the report: ``source`` (file name), ``sha256``, ``rows``, ``columns`` (file order),
@@ -162,12 +170,13 @@ def validate_users(raw: pd.DataFrame, source: str, cfg: ValidationConfig,
     sentence per missing column; ``no_extra_columns`` lists the ``extra`` columns and
     ``renamed_from``. Reordered columns pass: only the set of names is checked. The
     ``login_placeholder`` warning carries the detection as ``details`` (offsets per cohort,
-    users, the censoring bound) and one ``messages`` sentence per offset.
+    users, the censoring bound) and one ``messages`` sentence per offset. ``typed`` is
+    :func:`analysis.intake.columnar.typed_users` of ``raw`` if the caller has it already.
     """
     from validation.gx import run_rules
 
     rules = raw_rules(list(raw.columns), cfg)
-    frames, found = _frames(raw, cfg, placeholder)
+    frames, found = _frames(raw, cfg, placeholder, typed)
     outcome = run_rules(frames, rules)
     entries = [_entry(rule, outcome[rule.id], raw, cfg.examples, cfg.rename_cutoff)
                for rule in rules]

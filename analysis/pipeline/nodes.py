@@ -32,8 +32,9 @@ from analysis.evaluation.stability import Bootstrap, bootstrap_stability
 from analysis.features.activity import score_weights
 from analysis.features.placeholder import detect_login_placeholder
 from analysis.features.transform import RECENCY_COLUMN, fit_transform_params, transform
+from analysis.intake.columnar import typed_users
 from analysis.intake.files import file_sha256
-from analysis.intake.reader import InputLimits, coerce_types, read_raw_table, to_numpy_dtypes
+from analysis.intake.reader import InputLimits, read_raw_table
 from analysis.segments.describe import Described, describe_solutions
 from analysis.vocabulary import TIERS
 from validation.runner import format_summary, validate_users
@@ -48,11 +49,14 @@ def read_input(data_path: Path, cfg: ValidationConfig) -> tuple[pd.DataFrame, di
 
 def validate(raw: pd.DataFrame, source: dict[str, Any], cfg: ValidationConfig,
              placeholder: PlaceholderConfig) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The validation report and the typed users; ValidationFailed (exit 1) on a critical rule."""
-    report = validate_users(raw, source["name"], cfg, placeholder, sha256=source["sha256"])
+    """The validation report and the typed users (typed once, for both);
+    ValidationFailed (exit 1) on a critical rule."""
+    users = typed_users(raw)
+    report = validate_users(raw, source["name"], cfg, placeholder, sha256=source["sha256"],
+                            typed=users)
     if report["status"] == "fail":
         raise ValidationFailed(format_summary(report))
-    return report, to_numpy_dtypes(coerce_types(raw)[0])
+    return report, users
 
 
 def find_placeholder(users: pd.DataFrame, cfg: PlaceholderConfig) -> dict[str, Any]:
