@@ -244,7 +244,25 @@ def _print_figures(result: dict) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+        if not isinstance(value, dict):
+            table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    if "intake" in result:
+        _print_intake(result["intake"])
+
+
+def _print_intake(intake: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"intake, {intake['users']:,} users: pyarrow + pandas / NumPy vs polars")
+    for column in ("step", "current s", "polars s", "speedup", "identical", "pipeline uses"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for step, uses in intake["pipeline_uses"].items():
+        row = intake[step]
+        current = next(v for k, v in row.items() if k.endswith("_seconds") and "polars" not in k)
+        table.add_row(step, f"{current:.2f}", f"{row['polars_seconds']:.2f}",
+                      f"{row['speedup']}", str(row["identical"]), uses)
     Console().print(table)
 
 
@@ -261,6 +279,9 @@ def _print_scale(scale: dict) -> None:
     for row in table_rows(scale):
         table.add_row(*row)
     Console(width=200).print(table)
+    for run in scale["runs"]:
+        if "error" not in run.get("intake", {"error": 1}):
+            _print_intake(run["intake"])
 
 
 def main() -> None:

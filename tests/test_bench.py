@@ -20,4 +20,6 @@ def test_bench_reports_every_figure_and_exactness(synthetic_run, fast_config):
     assert result["ward_labels_identical"] is True
     assert result["silhouette_max_abs_diff"] <= 1e-9
     assert result["pipeline_seconds"] > 0 and result["peak_rss_mb"] > 0
+    assert all(result["intake"][step]["identical"] for step in
+               ("read", "typing", "distinct", "value_counts"))
     json.dumps(result)  # the --json output must be serialisable

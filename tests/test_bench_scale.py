@@ -46,6 +46,15 @@ def test_the_run_records_every_figure(scale):
     json.dumps(scale)
 
 
+def test_the_intake_swaps_are_measured_on_the_export_and_agree(scale):
+    intake = scale["runs"][0]["intake"]
+    assert intake["users"] == N_USERS
+    for step in ("read", "typing", "distinct", "value_counts"):
+        assert intake[step]["identical"] is True, step
+        assert set(intake["pipeline_uses"]) >= {step}
+        assert all(v >= 0 for k, v in intake[step].items() if k.endswith("_seconds"))
+
+
 def test_the_output_sizes_are_measured(scale):
     sizes = scale["runs"][0]["sizes"]
     assert sizes["artifacts_bytes"] == sum(sizes["artifact_files"].values()) > 0

@@ -253,4 +253,8 @@ def run_bench(data_path, config: Settings, log=print) -> dict:
     sample = resample_rows(users, config.scoring.throughput_rows, config.scoring.throughput_seed)
     result["scoring_rows_per_second"] = scoring_throughput(sample, model)
     result["scoring_rows"] = len(sample)
+    log("Intake: pyarrow + pandas / NumPy against polars, step by step ...")
+    from analysis.bench.intake import intake_bench
+
+    result["intake"] = intake_bench(Path(data_path), config)
     return result

@@ -4,11 +4,13 @@ For each N, in a fresh temporary folder:
 
 1. ``scripts/make_export.py N users-N.zip`` writes an N-user export (the real rows resampled
    with small noise, real schema and text formats, unique ids) in its own process;
-2. ``python -m analysis.cli build --data users-N.zip`` runs the whole build (validation,
+2. :mod:`analysis.bench.intake` compares the intake's pyarrow + pandas and polars paths on the
+   export, in a process of its own;
+3. ``python -m analysis.cli build --data users-N.zip`` runs the whole build (validation,
    segmentation, the site, the release) in a child process, with ``C2C_HOME`` and the site's
    execution cache in that folder and ``C2C_CONFIG`` a copy of the settings in force, while
    :class:`analysis.bench.memory.TreeMemory` samples the memory of its process tree;
-3. the release is read back: per-stage seconds and the pipeline's own peak from ``run.json``,
+4. the release is read back: per-stage seconds and the pipeline's own peak from ``run.json``,
    users and distinct feature rows from the manifest, and the bytes of the artifacts, the site
    (downloads apart) and the per-tier downloads.
 
@@ -107,6 +109,7 @@ def scale_run(n: int, source: Path, settings: Settings, folder: Path) -> dict[st
                                                  if export.exists() else None}}
     if made["exit_status"] != 0:
         return {**result, "error": _tail(folder / "make_export.log")}
+    result["intake"] = _intake(export, env, folder)
     build = run_child([sys.executable, "-m", "analysis.cli", "build", "--data", str(export)],
                       env, folder / "build.log", interval)
     result["build"] = build
@@ -123,6 +126,17 @@ def scale_run(n: int, source: Path, settings: Settings, folder: Path) -> dict[st
             "stage_peak_rss_mb": run.get("stage_peak_rss_mb", {}),
             "render_and_publish_seconds": round(build["seconds"] - run["seconds_total"], 3),
             "sizes": output_sizes(artifacts, site)}
+
+
+def _intake(export: Path, env: dict[str, str], folder: Path) -> dict[str, Any]:
+    """:mod:`analysis.bench.intake` on the export, in its own process (its memory apart)."""
+    with open(folder / "intake.json", "wb") as out, open(folder / "intake.log", "wb") as log:
+        proc = subprocess.run([sys.executable, "-m", "analysis.bench.intake", str(export)],
+                              stdout=out, stderr=log, env=env, cwd=str(PROJECT_ROOT),
+                              check=False)
+    if proc.returncode != 0:
+        return {"error": _tail(folder / "intake.log")}
+    return json.loads((folder / "intake.json").read_text(encoding="utf-8"))
 
 
 def machine() -> dict[str, Any]:

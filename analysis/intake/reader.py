@@ -33,8 +33,8 @@ LISTED_LINES = 3
 #: Columns of the cell-error table returned by ``coerce_types``.
 ERROR_COLUMNS = ["row", "column", "value", "expected"]
 
-__all__ = ["coerce_types", "display_path", "file_sha256", "load_users", "read_raw_table",
-           "to_numpy_dtypes"]
+__all__ = ["checked_payload", "coerce_types", "display_path", "file_sha256", "load_users",
+           "read_raw_table", "to_numpy_dtypes"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,6 +195,14 @@ def _field_count_error(data: bytes, label: str, bad: list[tuple[int, int]],
     return _fail(label, sentence)
 
 
+def checked_payload(path: str | Path, limits: InputLimits) -> tuple[bytes, str, list[str]]:
+    """The CSV bytes behind ``path`` checked as non-empty UTF-8 text (BOM removed), a label
+    for messages, and the header's column names."""
+    data, label = read_payload(Path(path), limits)
+    data = _check_text(data, label)
+    return data, label, _header(data, label)
+
+
 def read_raw_table(path: str | Path, limits: InputLimits) -> pd.DataFrame:
     """The table in ``path`` as rows x columns of text (pandas ``str``), nothing coerced.
 
@@ -202,9 +210,7 @@ def read_raw_table(path: str | Path, limits: InputLimits) -> pd.DataFrame:
     such file. Empty cells stay ``""``; blank lines are skipped; the index is 0..rows-1.
     Raises InputError when the file cannot be read as such a table.
     """
-    data, label = read_payload(Path(path), limits)
-    data = _check_text(data, label)
-    names = _header(data, label)
+    data, label, names = checked_payload(path, limits)
     bad: list[tuple[int, int]] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
