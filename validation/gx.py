@@ -2,7 +2,7 @@
 
 GX is imported lazily (it costs seconds), with usage analytics off, and driven through its
 public 1.x API: an ephemeral context with progress bars off, a pandas data source with one
-dataframe asset per frame, and per frame an expectation suite run by a validation definition.
+dataframe asset per frame, and per frame an expectation suite validated on that frame's batch.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from validation.rules import Rule
 
 #: Key under an expectation's ``meta`` that carries the rule id back from the results.
 RULE_KEY = "c2c_rule"
-#: Name of the data source (and prefix of the suites and validation definitions) of a run.
+#: Name of the data source (and prefix of the suites) of a run.
 SOURCE = "c2c"
 #: Modules GX imports at start-up only for expectations we never run (distribution tests, SQL,
 #: charts). Deferred: loaded on first attribute access, so other code still gets the real thing.
@@ -105,22 +105,23 @@ def _expectation(gx: ModuleType, rule: Rule) -> Any:
                 meta={RULE_KEY: rule.id})
 
 
-def _validate(gx: ModuleType, context: Any, definitions: dict[str, Any],
-              frames: dict[str, pd.DataFrame], rules: list[Rule], result_format: str,
-              ) -> dict[str, dict[str, Any]]:
-    """Run ``rules`` through one suite + validation definition per frame; rule id -> outcome."""
+def _validate(gx: ModuleType, definitions: dict[str, Any], frames: dict[str, pd.DataFrame],
+              rules: list[Rule], result_format: str) -> dict[str, dict[str, Any]]:
+    """Run ``rules`` as one suite per frame on that frame's batch; rule id -> outcome.
+
+    ``Batch.validate`` runs the suite without GX's results store: the store deep-copies and
+    serialises every result (at 1 million users, 8 of the 17 seconds of validation went into
+    copying the offending-row lists of the failed rules).
+    """
     outcome: dict[str, dict[str, Any]] = {}
     for name, definition in definitions.items():
         selected = [r for r in rules if r.frame == name]
         if not selected:
             continue
-        label = f"{SOURCE}_{name}_{result_format.lower()}"
-        suite = context.suites.add(gx.ExpectationSuite(
-            name=label, expectations=[_expectation(gx, r) for r in selected]))
-        run = context.validation_definitions.add(
-            gx.ValidationDefinition(name=label, data=definition, suite=suite))
-        validation = run.run(batch_parameters={"dataframe": frames[name]},
-                             result_format={"result_format": result_format})
+        suite = gx.ExpectationSuite(name=f"{SOURCE}_{name}_{result_format.lower()}",
+                                    expectations=[_expectation(gx, r) for r in selected])
+        batch = definition.get_batch(batch_parameters={"dataframe": frames[name]})
+        validation = batch.validate(suite, result_format={"result_format": result_format})
         for result in validation.results:
             info = result.exception_info or {}
             outcome[result.expectation_config.meta[RULE_KEY]] = {
@@ -147,22 +148,20 @@ def run_rules(frames: dict[str, pd.DataFrame], rules: list[Rule]) -> dict[str, d
     definitions = {name: source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
                    for name in frames}
     try:
-        outcome = _validate(gx, context, definitions, frames, rules, "BOOLEAN_ONLY")
+        outcome = _validate(gx, definitions, frames, rules, "BOOLEAN_ONLY")
         failed = [r for r in rules if not outcome[r.id]["success"]]
         if failed:
-            outcome.update(_validate(gx, context, definitions, frames, failed, "COMPLETE"))
+            outcome.update(_validate(gx, definitions, frames, failed, "COMPLETE"))
     finally:
         _forget(context)
     return outcome
 
 
 def _forget(context: Any) -> None:
-    """Delete what a run added to the context. GX keeps its ephemeral context for the life of
-    the process and the data source's execution engine caches every batch: without this, the
-    validated frames (a text copy and a typed copy of the whole export: ~2.7 GB at 6 million
-    users) would stay in memory for the rest of the build."""
-    for store in (context.validation_definitions, context.suites):
-        for item in list(store.all()):
-            if item.name.startswith(f"{SOURCE}_"):
-                store.delete(name=item.name)
+    """Delete the run's data source from the context. GX keeps its ephemeral context for the
+    life of the process and the data source's execution engine caches every batch: without
+    this, the validated frames (a text copy and a typed copy of the whole export, and through
+    them the text table as read) stay in memory for the rest of the build (measured at 6
+    million users: 5.2 GB resident after validation, 2.9 GB with this and the text table
+    dropped)."""
     context.data_sources.delete(name=SOURCE)
