@@ -137,9 +137,11 @@ def labels_doc(users: pd.DataFrame, described: Described, baseline: np.ndarray,
                ) -> pd.DataFrame:
     """``labels.parquet``: one row per user (clusters, tier, segment, reason, baseline)."""
     frame = labels_table(users, described, baseline, (chosen["algorithm"], chosen["k"]))
+    # pd.array(..., dtype="str") straight from the object arrays: .astype(str) would make
+    # fixed-width NumPy text first (4 bytes per character of the longest reason, per user).
     frame.insert(frame.columns.get_loc("tier") + 1, "segment",
-                 pd.Categorical(segments.astype(str)))
-    frame.insert(frame.columns.get_loc("segment") + 1, "reason", reasons.astype(str))
+                 pd.Categorical(pd.array(segments, dtype="str")))
+    frame.insert(frame.columns.get_loc("segment") + 1, "reason", pd.array(reasons, dtype="str"))
     return frame
 
 

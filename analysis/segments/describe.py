@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +19,37 @@ from analysis.segments.tiers import tier_counts, tiers_from_scores
 from analysis.vocabulary import TIERS, solution_key
 
 
+class UserArrays(Mapping):
+    """Per-solution arrays over users, made on access from arrays over the distinct rows:
+    ``self[key] = rows[key][inverse]``. Kept for all solutions at once, the user-length arrays
+    would hold 1.7 GB at 6 million users (18 solutions, labels and tiers); a gather costs a
+    few milliseconds per million users."""
+
+    def __init__(self, inverse: np.ndarray):
+        self._inverse = inverse
+        self._rows: dict[tuple[str, int], np.ndarray] = {}
+
+    def put(self, key: tuple[str, int], rows: np.ndarray) -> None:
+        """Add solution ``key``'s values on the distinct rows."""
+        self._rows[key] = rows
+
+    def __getitem__(self, key: tuple[str, int]) -> np.ndarray:
+        return self._rows[key][self._inverse]
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @dataclass(frozen=True)
 class Described:
-    """Per-solution results: user labels and tiers (arrays over users), tier summaries,
-    model entries and cluster profiles (JSON-ready lists)."""
+    """Per-solution results: user labels and tiers (arrays over users, made on access), tier
+    summaries, model entries and cluster profiles (JSON-ready lists)."""
 
-    user_labels: dict[tuple[str, int], np.ndarray]
-    tiers: dict[tuple[str, int], np.ndarray]
+    user_labels: Mapping[tuple[str, int], np.ndarray]
+    tiers: Mapping[tuple[str, int], np.ndarray]
     summaries: list[dict[str, Any]]
     model_solutions: list[dict[str, Any]]
     cluster_profiles: list[dict[str, Any]]
@@ -38,18 +63,19 @@ def describe_solutions(users: pd.DataFrame, distinct: Distinct,
     ``users`` n rows (typed raw table), ``distinct`` the same users' feature rows, ``weights``
     the activity weights float64[f]; profiles list the ``top_n`` countries and languages.
     """
-    out = Described({}, {}, [], [], [])
+    user_labels, user_tiers = UserArrays(distinct.inverse), UserArrays(distinct.inverse)
+    out = Described(user_labels, user_tiers, [], [], [])
     for key in sorted(solutions):
         sol = solutions[key]
-        labels = sol.labels[distinct.inverse]
         scores = activity_scores(sol.centroids, weights)
         tier_map = tiers_from_scores(scores)
-        out.user_labels[key] = labels
-        out.tiers[key] = np.asarray(tier_map, dtype=object)[labels]
+        user_labels.put(key, sol.labels)
+        user_tiers.put(key, np.asarray(tier_map, dtype=object)[sol.labels])
+        labels = user_labels[key]
         out.summaries.append({"algorithm": key[0], "k": key[1],
                               "activity_score": [round(float(s), 9) for s in scores],
                               "tier_of_cluster": tier_map,
-                              "tier_sizes": tier_counts(out.tiers[key])})
+                              "tier_sizes": tier_counts(user_tiers[key])})
         out.model_solutions.append({
             "algorithm": key[0], "k": key[1], "centroids": sol.centroids.tolist(),
             "tier_of_cluster": tier_map, "activity_score": [float(s) for s in scores],

@@ -70,7 +70,8 @@ def segment_stability(distinct: Distinct, boot: Bootstrap, key: tuple[str, int],
     totals = np.zeros(len(names))
     for seed, refit in zip(boot.seeds, boot.refits, strict=True):
         boot_w = resample_weights(distinct, seed, boot.size)
-        tiers = _refit_tiers(distinct, refit[key], boot_w, key[1], weights)
+        tiers = _refit_tiers(distinct, refit.full(key, len(distinct.counts)), boot_w, key[1],
+                             weights)
         cut = recent_cut_days(row_days, censor_days, boot_w.astype(np.float64))
         again = _row_segments(tiers, type_codes(row_roles, row_days, censor_days, cut), lookup)
         present = boot_w > 0
