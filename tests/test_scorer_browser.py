@@ -1001,7 +1001,7 @@ def test_parity_with_python_on_1000_real_rows_for_every_solution(
     with opened(browser, f"{real_server}/index.html") as page:
         results = js_score(page, data, "sample.csv", solutions)
         nudged = js_score(page, data, "sample.csv", solutions[:1], nudge=True)[0]
-    assert len(solutions) == 18
+    assert len(solutions) == 2 * len(load_config().kmeans.ks)  # K-Means and Ward, every k
     gaps, ties = [], 0
     for (algorithm, k), js in zip(solutions, results, strict=True):
         py, py_out, py_rej = py_score(data, "sample.csv", real_model, tmp_path, algorithm, k)
@@ -1060,6 +1060,9 @@ def test_the_whole_real_file_scores_in_the_page_within_3_s(
         print("\n[timing] file choice -> summary, in the page (wall clock in brackets): " +
               "; ".join(f"{suffix} {size / 1e6:.1f} MB {t:.2f} s ({w:.2f} s)"
                         for suffix, (size, t, w) in times.items()))
+    # The one timed assertion of the suite, on purpose: issue 12 sets "the full real export
+    # scores in the browser in <= 3 s on this machine" as acceptance. Measured here 0.8-1.4 s
+    # on a loaded 2-core machine, so the bound has a 2x margin; everything else is untimed.
     for _, in_page, _ in times.values():
         assert in_page <= 3.0
     scored = pd.read_csv(io.StringIO(scored_csv), dtype={"identifierHash": "int64"},
