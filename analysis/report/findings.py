@@ -18,9 +18,9 @@ from analysis.vocabulary import ALGORITHM_NAMES, TIERS, solution_key, solution_n
 def _tier_definition(tier: str, profile: dict[str, Any], censor: int | None) -> str:
     """Who is in a tier, in plain words, from its profile (days censored at ``censor``)."""
     days = profile["stats"]["daysSinceLastLogin"]
-    seen = (f"no login recorded for {f.days(censor)}+ days" if censor is not None
-            and days["median"] >= censor else f"last login a median {f.days(days['median'])} "
-                                              "days ago")
+    seen = (f"for the median user no login recorded in {f.days(censor)}+ days"
+            if censor is not None and days["median"] >= censor
+            else f"last login a median {f.days(days['median'])} days ago")
     likes = profile["stats"]["socialProductsLiked"]["median"]
     return (f"{tier.capitalize()}: {seen}; {f.share(profile['traded_share'])} ever listed, sold "
             f"or bought; a median of {f.count(likes)} {'like' if likes == 1 else 'likes'}.")
