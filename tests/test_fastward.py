@@ -10,6 +10,15 @@ from scipy.cluster.hierarchy import cut_tree, is_valid_linkage, linkage
 
 from analysis.bench.kernels import same_partition
 from analysis.clustering.fastward import (
+    LIST_MIN_BLOCKS,
+    NEIGHBOUR_LIST,
+    PARALLEL_MIN_BLOCKS,
+    SCAN_BLOCK,
+    _list_insert,
+    _lists_after_merge,
+    _proven_lower,
+    _scan_precision,
+    _ward_merges,
     distinct_rows,
     scipy_linkage,
     ward_flat_labels,
@@ -229,3 +238,147 @@ def test_real_data_subsample_matches_fastcluster_and_sklearn(real_data):
     ours = silhouette_weighted(U, counts, distinct_labels(user_labels, inverse, U.shape[0]))
     for row in (0, len(ks) - 1):
         assert abs(ours[row] - silhouette_score(X, user_labels[row])) <= 1e-9
+
+
+# --- the float32 scan is exact: same merges, bit for bit, as a float64 scan -------------------
+
+def merges(U, w, dtype, parallel_min=PARALLEL_MIN_BLOCKS, list_min=LIST_MIN_BLOCKS,
+           neighbours=NEIGHBOUR_LIST):
+    """The raw merge sequence (slots and heights in merge order): scan dtype, number of
+    scanned blocks from which the threads share a scan and from which a cluster's nearest
+    neighbours are listed, and the list length."""
+    return _ward_merges(np.ascontiguousarray(U, dtype=np.float64),
+                        np.asarray(w, dtype=np.float64), dtype, parallel_min, list_min,
+                        neighbours)
+
+
+NEVER = 10**9  # a block count no search reaches
+
+
+def assert_same_merges(a, b):
+    """Both merge sequences are equal element for element (slots and float64 heights)."""
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def near_tie_rows(seed: int, m: int, d: int) -> np.ndarray:
+    """Rows on a coarse grid moved by ~1e-9: distances that tie in float32 but not in
+    float64, the case the float64 re-check exists for."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 3, size=(m, d)) / 2 + rng.normal(0, 1e-9, size=(m, d))
+
+
+@PROPERTY
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 80), d=st.integers(1, 9),
+       kind=st.sampled_from(["random", "grid", "near_ties"]), heavy=st.booleans())
+def test_float32_scan_gives_the_float64_merges(seed, m, d, kind, heavy):
+    rng = np.random.default_rng(seed)
+    U = {"random": lambda: rng.random((m, d)),
+         "grid": lambda: rng.integers(0, 3, size=(m, d)) / 2.0,  # exact ties, duplicates
+         "near_ties": lambda: near_tie_rows(seed, m, d)}[kind]()
+    w = rng.integers(1, 5, size=m) * (rng.integers(1, 10**6, size=m) if heavy else 1)
+    if np.ptp(U) > 0.1:  # float32 is chosen (a spread below 2**-30 would fall back)
+        assert _scan_precision(U, w.astype(float))[0] is np.float32
+    assert_same_merges(merges(U, w, None), merges(U, w, np.float64))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pruning_lists_and_threads_give_the_plain_float64_merges(seed):
+    """Several blocks, heavy rows at the lowest slots (scipy's chain restarts there), near
+    ties: pruned, listed, threaded float32 searches make the same merges as plain float64
+    scans of every block."""
+    rng = np.random.default_rng(seed)
+    m = 6 * SCAN_BLOCK + 37  # several blocks, a short last one
+    U = np.vstack([near_tie_rows(seed, m // 2, 5), rng.random((m - m // 2, 5))])
+    U = U[np.lexsort(U.T[::-1])]  # distinct_rows' order: blocks are compact regions
+    w = rng.integers(1, 1000, size=m)
+    w[:3] = 10**6  # platform-default-like heavy rows
+    plain = merges(U, w, np.float64, parallel_min=NEVER, list_min=NEVER)
+    assert_same_merges(merges(U, w, np.float32), plain)
+    for neighbours in (1, 3, 64):  # short lists run out and are rebuilt often
+        assert_same_merges(merges(U, w, np.float32, list_min=1, neighbours=neighbours), plain)
+    assert_same_merges(merges(U, w, np.float32, parallel_min=1, list_min=1), plain)
+
+
+def test_float32_scan_near_ties_equal_scipy():
+    U = near_tie_rows(5, 300, 4)
+    Z = ward_linkage(U, np.ones(300, dtype=np.int64))
+    Z_scipy = linkage(U, "ward")
+    np.testing.assert_array_equal(Z[:, [0, 1, 3]], Z_scipy[:, [0, 1, 3]])
+    # heights of ~1e-9 between coordinates of ~1 carry ~1e-16 of float64 cancellation
+    np.testing.assert_allclose(Z[:, 2], Z_scipy[:, 2], rtol=HEIGHT_RTOL, atol=1e-14)
+
+
+def test_scan_precision_falls_back_to_float64_and_refuses_the_unrepresentable():
+    rng = np.random.default_rng(12)
+    U = rng.random((40, 3)) * 1e25  # squared distances beyond float32's range
+    w = np.ones(40)
+    assert _scan_precision(U, w)[0] is np.float64
+    check_against_scipy(np.repeat(U, 2, axis=0))
+    with pytest.raises(ValueError):
+        ward_linkage(rng.random((5, 2)) * 1e300, np.ones(5))
+
+
+def test_error_bound_covers_float32_rounding():
+    """The bound used by the threshold holds on rows chosen to stress it (adversarial
+    cancellation near coordinates of size C, heavy weights)."""
+    rng = np.random.default_rng(13)
+    U = 1.0 + rng.normal(0, 1e-4, size=(500, 7))
+    w = rng.integers(1, 10**6, size=500).astype(float)
+    dtype, centre, (gamma, kc, ac) = _scan_precision(U, w)
+    S = (U - centre).astype(np.float32)
+    x, wx = 0, w[0]
+    p32 = (((S - S[x]) ** 2).sum(axis=1, dtype=np.float32) * np.float32(wx)
+           * w.astype(np.float32) / (np.float32(wx) + w.astype(np.float32)))
+    p64 = ((U - U[x]) ** 2).sum(axis=1) * wx * w / (wx + w)
+    bound = gamma * p64 + (1 + gamma) * (kc * np.sqrt(wx * p64) + ac * wx)
+    assert np.all(np.abs(p32.astype(np.float64) - p64) <= bound)
+    assert np.mean(np.abs(p32 - p64) > 0) > 0.5  # float32 really differs
+
+
+def test_list_insert_keeps_proxy_then_position_order():
+    slots, proxies = np.zeros(3, dtype=np.int64), np.zeros(3)
+    pos_of = np.array([4, 0, 1, 2, 3])  # slot -> position (slot 0 sits last)
+    length = 0
+    for slot, proxy in ((1, 2.0), (0, 1.0), (3, 1.0)):
+        length, dropped = _list_insert(slots, proxies, length, slot, proxy, pos_of)
+        assert dropped == np.inf
+    assert list(slots) == [3, 0, 1] and list(proxies) == [1.0, 1.0, 2.0]  # tie: position 2 < 4
+    assert _list_insert(slots, proxies, length, 4, 5.0, pos_of) == (3, 5.0)  # not taken
+    assert _list_insert(slots, proxies, length, 2, 1.0, pos_of) == (3, 2.0)  # pushes out 2.0
+    assert list(slots) == [2, 3, 0] and list(proxies) == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("new_coord, expected", [(-2.0, [1, 3]), (-1.5, [1, 3]),
+                                                 (-2.5, [3, 1]), (3.5, [3])])
+def test_neighbour_list_follows_merges_exactly(new_coord, expected):
+    """Slot 0 at 0 keeps neighbours [slot 3 at 2 (proxy 2), slot 2 at -3 (4.5)], floor 6;
+    slots 2 and 1 merge into slot 1 at ``new_coord``: slot 2 leaves the list, slot 1 enters
+    in (proxy, position) order when its proxy is below the floor."""
+    centroids_t = np.array([[0.0, new_coord, np.inf, 2.0]])
+    weights = np.array([1.0, 1.0, 1.0, 1.0])
+    state = (centroids_t, weights, centroids_t.astype(np.float32), weights.astype(np.float32),
+             np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1))
+    lists = (np.array([0, -1]), np.array([[3, 2, 0], [0, 0, 0]]),
+             np.array([[2.0, 4.5, 0.0], [0.0, 0.0, 0.0]]), np.array([2, 0]), np.array([6.0, 0]))
+    _lists_after_merge(lists, state, np.arange(4), 2, 1, np.empty(SCAN_BLOCK))
+    assert list(lists[1][0][:lists[3][0]]) == expected
+    assert lists[2][0][expected.index(1)] == 0.5 * new_coord**2 if 1 in expected else True
+    _lists_after_merge(lists, state, np.arange(4), 0, 3, np.empty(SCAN_BLOCK))
+    assert lists[0][0] == -1  # slot 0 itself merged: its list is gone
+
+
+def test_proven_lower_bound_holds():
+    rng = np.random.default_rng(14)
+    U = 1.0 + rng.normal(0, 1e-4, size=(500, 7))
+    w = rng.integers(1, 10**6, size=500).astype(float)
+    _, centre, bound = _scan_precision(U, w)
+    S = (U - centre).astype(np.float32)
+    for x in (0, 1, 2):
+        wx = w[x]
+        p32 = (((S - S[x]) ** 2).sum(axis=1, dtype=np.float32) * np.float32(wx)
+               * w.astype(np.float32) / (np.float32(wx) + w.astype(np.float32)))
+        p64 = ((U - U[x]) ** 2).sum(axis=1) * wx * w / (wx + w)
+        lower = np.array([_proven_lower(float(v), wx, bound) for v in p32])
+        assert np.all(lower <= p64)
+        assert np.median(lower[p64 > 0] / p64[p64 > 0]) > 0.99  # and it is tight
