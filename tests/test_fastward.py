@@ -10,21 +10,21 @@ from scipy.cluster.hierarchy import cut_tree, is_valid_linkage, linkage
 
 from analysis.bench.kernels import same_partition
 from analysis.clustering.fastward import (
-    LIST_MIN_BLOCKS,
-    NEIGHBOUR_LIST,
-    PARALLEL_MIN_BLOCKS,
-    SCAN_BLOCK,
-    _list_insert,
-    _lists_after_merge,
-    _proven_lower,
-    _scan_precision,
-    _ward_merges,
     distinct_rows,
     scipy_linkage,
     ward_flat_labels,
     ward_linkage,
     ward_users,
 )
+from analysis.clustering.ward_blocks import PARALLEL_MIN_BLOCKS, SCAN_BLOCK
+from analysis.clustering.ward_chain import ward_merges
+from analysis.clustering.ward_lists import (
+    LIST_MIN_BLOCKS,
+    NEIGHBOUR_LIST,
+    list_insert,
+    lists_after_merge,
+)
+from analysis.clustering.ward_search import proven_lower, scan_precision
 
 K_MAX = 10
 HEIGHT_RTOL = 1e-9
@@ -247,7 +247,7 @@ def merges(U, w, dtype, parallel_min=PARALLEL_MIN_BLOCKS, list_min=LIST_MIN_BLOC
     """The raw merge sequence (slots and heights in merge order): scan dtype, number of
     scanned blocks from which the threads share a scan and from which a cluster's nearest
     neighbours are listed, and the list length."""
-    return _ward_merges(np.ascontiguousarray(U, dtype=np.float64),
+    return ward_merges(np.ascontiguousarray(U, dtype=np.float64),
                         np.asarray(w, dtype=np.float64), dtype, parallel_min, list_min,
                         neighbours)
 
@@ -278,7 +278,7 @@ def test_float32_scan_gives_the_float64_merges(seed, m, d, kind, heavy):
          "near_ties": lambda: near_tie_rows(seed, m, d)}[kind]()
     w = rng.integers(1, 5, size=m) * (rng.integers(1, 10**6, size=m) if heavy else 1)
     if np.ptp(U) > 0.1:  # float32 is chosen (a spread below 2**-30 would fall back)
-        assert _scan_precision(U, w.astype(float))[0] is np.float32
+        assert scan_precision(U, w.astype(float))[0] is np.float32
     assert_same_merges(merges(U, w, None), merges(U, w, np.float64))
 
 
@@ -313,7 +313,7 @@ def test_scan_precision_falls_back_to_float64_and_refuses_the_unrepresentable():
     rng = np.random.default_rng(12)
     U = rng.random((40, 3)) * 1e25  # squared distances beyond float32's range
     w = np.ones(40)
-    assert _scan_precision(U, w)[0] is np.float64
+    assert scan_precision(U, w)[0] is np.float64
     check_against_scipy(np.repeat(U, 2, axis=0))
     with pytest.raises(ValueError):
         ward_linkage(rng.random((5, 2)) * 1e300, np.ones(5))
@@ -325,7 +325,7 @@ def test_error_bound_covers_float32_rounding():
     rng = np.random.default_rng(13)
     U = 1.0 + rng.normal(0, 1e-4, size=(500, 7))
     w = rng.integers(1, 10**6, size=500).astype(float)
-    dtype, centre, (gamma, kc, ac) = _scan_precision(U, w)
+    dtype, centre, (gamma, kc, ac) = scan_precision(U, w)
     S = (U - centre).astype(np.float32)
     x, wx = 0, w[0]
     p32 = (((S - S[x]) ** 2).sum(axis=1, dtype=np.float32) * np.float32(wx)
@@ -341,11 +341,11 @@ def test_list_insert_keeps_proxy_then_position_order():
     pos_of = np.array([4, 0, 1, 2, 3])  # slot -> position (slot 0 sits last)
     length = 0
     for slot, proxy in ((1, 2.0), (0, 1.0), (3, 1.0)):
-        length, dropped = _list_insert(slots, proxies, length, slot, proxy, pos_of)
+        length, dropped = list_insert(slots, proxies, length, slot, proxy, pos_of)
         assert dropped == np.inf
     assert list(slots) == [3, 0, 1] and list(proxies) == [1.0, 1.0, 2.0]  # tie: position 2 < 4
-    assert _list_insert(slots, proxies, length, 4, 5.0, pos_of) == (3, 5.0)  # not taken
-    assert _list_insert(slots, proxies, length, 2, 1.0, pos_of) == (3, 2.0)  # pushes out 2.0
+    assert list_insert(slots, proxies, length, 4, 5.0, pos_of) == (3, 5.0)  # not taken
+    assert list_insert(slots, proxies, length, 2, 1.0, pos_of) == (3, 2.0)  # pushes out 2.0
     assert list(slots) == [2, 3, 0] and list(proxies) == [1.0, 1.0, 1.0]
 
 
@@ -361,10 +361,10 @@ def test_neighbour_list_follows_merges_exactly(new_coord, expected):
              np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1))
     lists = (np.array([0, -1]), np.array([[3, 2, 0], [0, 0, 0]]),
              np.array([[2.0, 4.5, 0.0], [0.0, 0.0, 0.0]]), np.array([2, 0]), np.array([6.0, 0]))
-    _lists_after_merge(lists, state, np.arange(4), 2, 1, np.empty(SCAN_BLOCK))
+    lists_after_merge(lists, state, np.arange(4), 2, 1, np.empty(SCAN_BLOCK))
     assert list(lists[1][0][:lists[3][0]]) == expected
     assert lists[2][0][expected.index(1)] == 0.5 * new_coord**2 if 1 in expected else True
-    _lists_after_merge(lists, state, np.arange(4), 0, 3, np.empty(SCAN_BLOCK))
+    lists_after_merge(lists, state, np.arange(4), 0, 3, np.empty(SCAN_BLOCK))
     assert lists[0][0] == -1  # slot 0 itself merged: its list is gone
 
 
@@ -372,13 +372,13 @@ def test_proven_lower_bound_holds():
     rng = np.random.default_rng(14)
     U = 1.0 + rng.normal(0, 1e-4, size=(500, 7))
     w = rng.integers(1, 10**6, size=500).astype(float)
-    _, centre, bound = _scan_precision(U, w)
+    _, centre, bound = scan_precision(U, w)
     S = (U - centre).astype(np.float32)
     for x in (0, 1, 2):
         wx = w[x]
         p32 = (((S - S[x]) ** 2).sum(axis=1, dtype=np.float32) * np.float32(wx)
                * w.astype(np.float32) / (np.float32(wx) + w.astype(np.float32)))
         p64 = ((U - U[x]) ** 2).sum(axis=1) * wx * w / (wx + w)
-        lower = np.array([_proven_lower(float(v), wx, bound) for v in p32])
+        lower = np.array([proven_lower(float(v), wx, bound) for v in p32])
         assert np.all(lower <= p64)
         assert np.median(lower[p64 > 0] / p64[p64 > 0]) > 0.99  # and it is tight
