@@ -382,3 +382,25 @@ def test_proven_lower_bound_holds():
         lower = np.array([proven_lower(float(v), wx, bound) for v in p32])
         assert np.all(lower <= p64)
         assert np.median(lower[p64 > 0] / p64[p64 > 0]) > 0.99  # and it is tight
+
+
+def test_error_bound_covers_merged_centroids_beyond_the_rows_box():
+    """A float64 weighted mean can leave the box of what it merges ((0.1 * 1 + 0.1 * 2) / 3
+    > 0.1), and merges nest: C must cover every centroid the chain can compute, not just the
+    rows. Merges at one corner of a tiny box far from 0, with the chain's formula."""
+    assert (0.1 * 1 + 0.1 * 2) / 3 > 0.1
+    rng = np.random.default_rng(15)
+    m, d = 400, 3
+    U = 1e6 + 0.1 + rng.choice([0.0, 4e-9], size=(m, d))  # rows on the corners of a tiny box
+    w = rng.integers(1, 10**6, size=m).astype(float)
+    dtype, centre, (_, kc, _) = scan_precision(U, w)
+    assert dtype is np.float32
+    C = kc / (4 * 2.0**-24 * np.sqrt(d))  # kc = 4 u C sqrt(d)
+    corner = U[0]
+    c, cw, farthest = corner.copy(), w[0], 0.0
+    for wp in w[1:]:  # fastward's update, merged cluster kept in the second operand
+        c = (corner * wp + c * cw) / (wp + cw)
+        cw += wp
+        farthest = max(farthest, float(np.max(np.abs(c - centre))))
+    assert farthest > np.max(np.abs(U - centre))  # the box was left
+    assert farthest <= C

@@ -22,10 +22,14 @@ The error bound: with ``u = 2**-24``, ``C`` the largest centred coordinate and `
 most ``2 u C``, so the squared distance moves by at most ``4 u C sqrt(d S) + 4 d u^2 C^2``, and
 the at most ``d + 12`` float32 roundings of the sum and the weight factor add a relative
 ``gamma = (d + 12) u / (1 - (d + 12) u)``. Hence ``|p_float32 - p| <= gamma p + (1 + gamma)
-(4 u C sqrt(d w_x p) + 4 d u^2 C^2 w_x)``, used with a factor 2 that also covers the float64
-reference's own (``2**-29`` times smaller) rounding. float32 is only used while ``C``, the
-weights and the largest possible proxy stay far from float32's underflow and overflow
-(``SCAN_RANGES``); otherwise the same scan runs in float64.
+(4 u C sqrt(d w_x p) + 4 d u^2 C^2 w_x)`` (``S = p / F`` is the squared distance), used
+with a factor 2 that also covers the float64 reference's own (``2**-29`` times smaller)
+rounding. ``C`` must hold for merged centroids too: they are weighted means of the rows, but
+computed in float64, each merge may leave the box of the two it merges by a few round-offs,
+and merges nest, so ``C`` is the rows' half-range plus ``m * MERGE_DRIFT`` times their
+largest absolute coordinate. float32 is only used while ``C``, the weights and the largest
+possible proxy stay far from float32's underflow and overflow (``SCAN_RANGES``); otherwise
+the same scan runs in float64.
 """
 
 from __future__ import annotations
@@ -48,6 +52,11 @@ kernel_cache.drop_stale("ward")  # these kernels call ward_blocks' and are calle
 #: and four spare.
 EXTRA_ROUNDINGS = 12
 
+#: How far one merge can move a centroid beyond the box of the two it merges, relative to
+#: the largest absolute coordinate: ``(a w_a + b w_b) / (w_a + w_b)`` in float64 is within
+#: five round-offs (``5 * 2**-53``) of the exact mean; ``2**-50`` leaves room.
+MERGE_DRIFT = 2.0 ** -50
+
 #: Smallest spread / weight and largest possible proxy a scan dtype may see: far inside its
 #: normal range, so that underflow and overflow stay out of the error bound.
 SCAN_RANGES = {np.float32: (2.0 ** -30, 2.0 ** 100), np.float64: (2.0 ** -400, 2.0 ** 800)}
@@ -57,9 +66,12 @@ def scan_precision(U: np.ndarray, w: np.ndarray, dtype=None):
     """Scan dtype, centre and error-bound constants for the rows ``U`` and weights ``w``.
 
     The scan stores centroids as ``c - centre`` (``centre`` float64[d], the middle of each
-    column's range), so that ``C = max |c - centre|`` is as small as possible. float32 is used
-    when ``C``, the weights and the largest possible proxy stay far from float32's underflow
-    and overflow (``SCAN_RANGES``); otherwise the scan runs in float64 with the same bound.
+    column's range), so that ``C = max |c - centre|`` is as small as possible. A merged
+    centroid is a float64 weighted mean, which can leave the rows' box by rounding: ``C`` is
+    the half-range plus ``MERGE_DRIFT`` for each of up to ``m - 1`` nested merges. float32 is
+    used when the half-range, the weights and the largest possible proxy stay far from
+    float32's underflow and overflow (``SCAN_RANGES``); otherwise the scan runs in float64
+    with the same bound.
 
     Args:
         U: float64[m, d] rows; w: float64[m] weights; dtype: force ``np.float32`` or
@@ -72,16 +84,17 @@ def scan_precision(U: np.ndarray, w: np.ndarray, dtype=None):
     low, high = U.min(axis=0), U.max(axis=0)
     centre = (low + high) / 2
     spread = float(np.max(np.maximum(high - centre, centre - low)))
+    reach = spread + U.shape[0] * MERGE_DRIFT * float(np.max(np.abs(U)))  # C
     d = U.shape[1]
-    largest_proxy = float(w.sum()) * 4.0 * d * spread * spread  # may be inf: refused
+    largest_proxy = float(w.sum()) * 4.0 * d * reach * reach  # may be inf: refused
     for candidate in (np.float32, np.float64) if dtype is None else (dtype,):
         tiny, huge = SCAN_RANGES[candidate]
         if (spread == 0.0 or spread >= tiny) and w.min() >= tiny and largest_proxy <= huge:
             u = float(np.finfo(candidate).eps) / 2  # unit round-off
             n_round = d + EXTRA_ROUNDINGS
             gamma = n_round * u / (1.0 - n_round * u)
-            kc = 4.0 * u * spread * np.sqrt(d)
-            ac = 4.0 * d * u * u * spread * spread
+            kc = 4.0 * u * reach * np.sqrt(d)
+            ac = 4.0 * d * u * u * reach * reach
             return candidate, centre, np.array([gamma, kc, ac])
     raise ValueError("U or weights span a range the exact nearest-neighbour scan cannot "
                      "represent (coordinates or weights beyond 1e-120..1e120)")
