@@ -252,6 +252,42 @@ def merges(U, w, dtype, parallel_min=PARALLEL_MIN_BLOCKS, list_min=LIST_MIN_BLOC
                         neighbours)
 
 
+def plain_merges(U, w):
+    """The reference: main's float64 nearest-neighbour chain before the scale kernels, in
+    numpy. Every search computes the proxy to every live cluster (no blocks, boxes, lists,
+    threads or float32) with the kernels' float64 formulas in the same order, and applies
+    scipy's tie rules (the previous chain element, then the lowest slot)."""
+    C = np.array(U, dtype=np.float64).T.copy()  # (d, m) centroids
+    w = np.array(w, dtype=np.float64)
+    alive = np.ones(len(w), dtype=bool)
+    first, second, heights, chain = [], [], [], []
+    for _ in range(len(w) - 1):
+        chain = chain or [int(np.argmax(alive))]  # restart at the lowest live slot
+        while True:
+            x = chain[-1]
+            s = (C[0] - C[0, x]) * (C[0] - C[0, x])
+            for k in range(1, C.shape[0]):
+                s = s + (C[k] - C[k, x]) * (C[k] - C[k, x])
+            p = s * w[x] * w / (w[x] + w)
+            p[~alive] = np.inf
+            p[x] = np.inf
+            best = p.min()
+            tie_prev = len(chain) > 1 and p[chain[-2]] == best
+            y = chain[-2] if tie_prev else int(np.argmax(p == best))
+            if len(chain) > 1 and y == chain[-2]:
+                break
+            chain.append(y)
+        chain = chain[:-2]
+        lo, hi = min(x, y), max(x, y)
+        C[:, hi] = (C[:, lo] * w[lo] + C[:, hi] * w[hi]) / (w[lo] + w[hi])
+        w[hi] = w[lo] + w[hi]
+        alive[lo] = False
+        first.append(lo)
+        second.append(hi)
+        heights.append(np.sqrt(2.0 * best))
+    return np.array(first, dtype=np.int64), np.array(second, dtype=np.int64), np.array(heights)
+
+
 NEVER = 10**9  # a block count no search reaches
 
 
@@ -279,21 +315,24 @@ def test_float32_scan_gives_the_float64_merges(seed, m, d, kind, heavy):
     w = rng.integers(1, 5, size=m) * (rng.integers(1, 10**6, size=m) if heavy else 1)
     if np.ptp(U) > 0.1:  # float32 is chosen (a spread below 2**-30 would fall back)
         assert scan_precision(U, w.astype(float))[0] is np.float32
-    assert_same_merges(merges(U, w, None), merges(U, w, np.float64))
+    ours = merges(U, w, None)
+    assert_same_merges(ours, merges(U, w, np.float64))
+    assert_same_merges(ours, plain_merges(U, w))
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_pruning_lists_and_threads_give_the_plain_float64_merges(seed):
     """Several blocks, heavy rows at the lowest slots (scipy's chain restarts there), near
     ties: pruned, listed, threaded float32 searches make the same merges as plain float64
-    scans of every block."""
+    scans of every live cluster."""
     rng = np.random.default_rng(seed)
     m = 6 * SCAN_BLOCK + 37  # several blocks, a short last one
     U = np.vstack([near_tie_rows(seed, m // 2, 5), rng.random((m - m // 2, 5))])
     U = U[np.lexsort(U.T[::-1])]  # distinct_rows' order: blocks are compact regions
     w = rng.integers(1, 1000, size=m)
     w[:3] = 10**6  # platform-default-like heavy rows
-    plain = merges(U, w, np.float64, parallel_min=NEVER, list_min=NEVER)
+    plain = plain_merges(U, w)
+    assert_same_merges(merges(U, w, np.float64, parallel_min=NEVER, list_min=NEVER), plain)
     assert_same_merges(merges(U, w, np.float32), plain)
     for neighbours in (1, 3, 64):  # short lists run out and are rebuilt often
         assert_same_merges(merges(U, w, np.float32, list_min=1, neighbours=neighbours), plain)
