@@ -16,8 +16,8 @@ from analysis.clustering.fastward import (
     ward_linkage,
     ward_users,
 )
-from analysis.clustering.ward_blocks import PARALLEL_MIN_BLOCKS, SCAN_BLOCK
-from analysis.clustering.ward_chain import ward_merges
+from analysis.clustering.ward_blocks import PARALLEL_MIN_BLOCKS, SCAN_BLOCK, refresh_boxes
+from analysis.clustering.ward_chain import _merge, ward_merges
 from analysis.clustering.ward_lists import (
     LIST_MIN_BLOCKS,
     NEIGHBOUR_LIST,
@@ -305,9 +305,12 @@ def near_tie_rows(seed: int, m: int, d: int) -> np.ndarray:
 
 
 @PROPERTY
-@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 80), d=st.integers(1, 9),
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 9),
+       m=st.one_of(st.integers(2, 80), st.integers(SCAN_BLOCK + 1, 2 * SCAN_BLOCK + 50)),
        kind=st.sampled_from(["random", "grid", "near_ties"]), heavy=st.booleans())
 def test_float32_scan_gives_the_float64_merges(seed, m, d, kind, heavy):
+    """One block (every search re-checks all of it in float64) or two to three (the float32
+    minima decide which blocks are re-checked, and boxes which are scanned)."""
     rng = np.random.default_rng(seed)
     U = {"random": lambda: rng.random((m, d)),
          "grid": lambda: rng.integers(0, 3, size=(m, d)) / 2.0,  # exact ties, duplicates
@@ -339,6 +342,28 @@ def test_pruning_lists_and_threads_give_the_plain_float64_merges(seed):
     assert_same_merges(merges(U, w, np.float32, parallel_min=1, list_min=1), plain)
 
 
+def test_merge_grows_the_box_of_the_merged_clusters_block():
+    """Pruning needs every live centroid inside its block's box: a merged centroid that
+    leaves the box of its block (slot SCAN_BLOCK, block 1) widens it; the scan copy, weight
+    and dead marker follow."""
+    m, d = SCAN_BLOCK + 1, 2
+    U = np.zeros((m, d))
+    U[0], U[SCAN_BLOCK] = [-4.0, 2.0], [4.0, 0.0]
+    w = np.ones(m)
+    w[SCAN_BLOCK] = 3.0
+    state = (np.array(U.T, order="C"), w.copy(), U.T.astype(np.float32, order="C"),
+             w.astype(np.float32), np.empty((d, 2)), np.empty((d, 2)), np.empty(2))
+    refresh_boxes(state, np.ones(m, dtype=bool), m)
+    _merge(state, np.zeros(d), 0, SCAN_BLOCK)
+    merged = state[0][:, SCAN_BLOCK]
+    np.testing.assert_array_equal(merged, [2.0, 0.5])  # (-4 + 3 * 4) / 4, (2 + 0) / 4
+    np.testing.assert_array_equal(state[4][:, 1], [2.0, 0.0])  # box of block 1: low
+    np.testing.assert_array_equal(state[5][:, 1], [4.0, 0.5])  # and high
+    np.testing.assert_array_equal(state[2][:, SCAN_BLOCK], merged.astype(np.float32))
+    assert state[1][SCAN_BLOCK] == state[3][SCAN_BLOCK] == 4.0
+    assert state[0][0, 0] == state[2][0, 0] == np.inf  # slot 0 is dead
+
+
 def test_float32_scan_near_ties_equal_scipy():
     U = near_tie_rows(5, 300, 4)
     Z = ward_linkage(U, np.ones(300, dtype=np.int64))
@@ -358,21 +383,35 @@ def test_scan_precision_falls_back_to_float64_and_refuses_the_unrepresentable():
         ward_linkage(rng.random((5, 2)) * 1e300, np.ones(5))
 
 
-def test_error_bound_covers_float32_rounding():
-    """The bound used by the threshold holds on rows chosen to stress it (adversarial
-    cancellation near coordinates of size C, heavy weights)."""
+def bound_stress_rows(kind: str, rng) -> np.ndarray:
+    """Rows that stress the error bound: cancellation near coordinates of size C (the
+    relative term), or a tight cluster at one end of a wide box (differences far below
+    float32's grid at C: the ``kc`` term)."""
+    if kind == "cancellation":
+        return 1.0 + rng.normal(0, 1e-4, size=(500, 7))
+    d = {"tight_1d": 1, "tight_3d": 3}[kind]
+    return np.vstack([np.full((1, d), -1.0), 1.0 - 1e-3 * rng.random((499, d))])
+
+
+@pytest.mark.parametrize("kind", ["cancellation", "tight_1d", "tight_3d"])
+def test_error_bound_covers_float32_rounding(kind):
+    """The bound used by the threshold holds on rows chosen to stress it (heavy weights),
+    and the rows do stress it: float32 errors reach a tenth of the bound."""
     rng = np.random.default_rng(13)
-    U = 1.0 + rng.normal(0, 1e-4, size=(500, 7))
-    w = rng.integers(1, 10**6, size=500).astype(float)
+    U = bound_stress_rows(kind, rng)
+    w = rng.integers(1, 10**6, size=len(U)).astype(float)
     dtype, centre, (gamma, kc, ac) = scan_precision(U, w)
+    assert dtype is np.float32
     S = (U - centre).astype(np.float32)
-    x, wx = 0, w[0]
+    x, wx = 1, w[1]
     p32 = (((S - S[x]) ** 2).sum(axis=1, dtype=np.float32) * np.float32(wx)
            * w.astype(np.float32) / (np.float32(wx) + w.astype(np.float32)))
     p64 = ((U - U[x]) ** 2).sum(axis=1) * wx * w / (wx + w)
     bound = gamma * p64 + (1 + gamma) * (kc * np.sqrt(wx * p64) + ac * wx)
-    assert np.all(np.abs(p32.astype(np.float64) - p64) <= bound)
-    assert np.mean(np.abs(p32 - p64) > 0) > 0.5  # float32 really differs
+    error = np.abs(p32.astype(np.float64) - p64)
+    assert np.all(error <= bound)
+    assert np.mean(error > 0) > 0.5  # float32 really differs
+    assert np.max(np.delete(error / bound, x)) > 0.1  # and comes near the bound
 
 
 def test_list_insert_keeps_proxy_then_position_order():
