@@ -17,7 +17,7 @@ from analysis.clustering.fastward import (
     ward_users,
 )
 from analysis.clustering.ward_blocks import PARALLEL_MIN_BLOCKS, SCAN_BLOCK, refresh_boxes
-from analysis.clustering.ward_chain import _merge, ward_merges
+from analysis.clustering.ward_chain import _merge, _nn_chain_ward, chain_inputs, ward_merges
 from analysis.clustering.ward_lists import (
     LIST_MIN_BLOCKS,
     NEIGHBOUR_LIST,
@@ -362,6 +362,20 @@ def test_merge_grows_the_box_of_the_merged_clusters_block():
     np.testing.assert_array_equal(state[2][:, SCAN_BLOCK], merged.astype(np.float32))
     assert state[1][SCAN_BLOCK] == state[3][SCAN_BLOCK] == 4.0
     assert state[0][0, 0] == state[2][0, 0] == np.inf  # slot 0 is dead
+
+
+def test_a_chain_that_does_not_close_raises_instead_of_writing_past_it():
+    """If searches were not exact (here: a scan copy that does not match the centroids), the
+    chain can cycle; it must stop with an error, not write past its buffer (numba does not
+    check bounds)."""
+    rng = np.random.default_rng(0)
+    m = 3 * SCAN_BLOCK
+    U = rng.random((m, 2))
+    state, centre, bound, scratch, work, lists = chain_inputs(U[np.lexsort(U.T[::-1])],
+                                                              np.ones(m), np.float32)
+    state[2][:] = rng.random(state[2].shape)
+    with pytest.raises(RuntimeError, match="did not close"):
+        _nn_chain_ward(state, centre, bound, scratch, work, NEVER, NEVER, lists, 0.25)
 
 
 def test_float32_scan_near_ties_equal_scipy():

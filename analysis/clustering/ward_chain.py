@@ -40,9 +40,9 @@ COMPACT_DEAD_FRACTION = 0.25
 
 
 def ward_merges(U: np.ndarray, w: np.ndarray, dtype=None,
-                 parallel_min: int = PARALLEL_MIN_BLOCKS, list_min: int = LIST_MIN_BLOCKS,
-                 neighbours: int = NEIGHBOUR_LIST
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                parallel_min: int = PARALLEL_MIN_BLOCKS, list_min: int = LIST_MIN_BLOCKS,
+                neighbours: int = NEIGHBOUR_LIST
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The nearest-neighbour chain's merges of ``U`` float64[m, d] with weights float64[m].
 
     Returns ``first``, ``second`` int64[m - 1] slots and float64[m - 1] heights in merge
@@ -50,6 +50,14 @@ def ward_merges(U: np.ndarray, w: np.ndarray, dtype=None,
     and ``list_min`` the number of scanned blocks from which the threads may share a scan
     and a cluster's neighbours are listed, ``neighbours`` the length of a list (tests).
     """
+    state, centre, bound, scratch, work, lists = chain_inputs(U, w, dtype, neighbours)
+    return _nn_chain_ward(state, centre, bound, scratch, work, parallel_min, list_min, lists,
+                          COMPACT_DEAD_FRACTION)
+
+
+def chain_inputs(U: np.ndarray, w: np.ndarray, dtype=None, neighbours: int = NEIGHBOUR_LIST):
+    """``state, centre, bound, scratch, work, lists`` for :func:`_nn_chain_ward` (see its
+    arguments) with the leaves ``U`` float64[m, d] and weights ``w`` float64[m]."""
     scan_dtype, centre, bound = scan_precision(U, w, dtype)
     m, d = U.shape
     n_blocks = -(-m // SCAN_BLOCK)
@@ -65,8 +73,7 @@ def ward_merges(U: np.ndarray, w: np.ndarray, dtype=None,
     lists = (np.full(LIST_OWNERS, -1), np.zeros((LIST_OWNERS, neighbours), dtype=np.int64),
              np.zeros((LIST_OWNERS, neighbours)), np.zeros(LIST_OWNERS, dtype=np.int64),
              np.zeros(LIST_OWNERS))  # owner slot, neighbour slots, proxies, length, floor
-    return _nn_chain_ward(state, centre, bound, scratch, work, parallel_min, list_min, lists,
-                          COMPACT_DEAD_FRACTION)
+    return state, centre, bound, scratch, work, lists
 
 
 @njit(cache=True, error_model="numpy")
@@ -102,8 +109,7 @@ def _nn_chain_ward(state, centre, bound, scratch, work, parallel_min, list_min, 
     alive = np.ones(m, dtype=np.bool_)
     length = m  # positions scanned: live plus not-yet-compacted dead ones
     refresh_boxes(state, alive, length)
-    n_dead = 0
-    chain_len = 0
+    n_dead = chain_len = 0
     for merge in range(m - 1):
         if chain_len == 0:  # restart from the lowest live slot, as scipy's nn_chain does
             chain[0] = slot_of[np.argmax(alive[:length])]
@@ -115,6 +121,8 @@ def _nn_chain_ward(state, centre, bound, scratch, work, parallel_min, list_min, 
                               list_min, work, lists, slot_of, pos_of)
             if chain_len > 1 and y == chain[chain_len - 2]:
                 break
+            if chain_len == m - merge:  # more than the live clusters: a search was not exact
+                raise RuntimeError("Ward: the nearest-neighbour chain did not close")
             chain[chain_len] = y
             chain_len += 1
         chain_len -= 2
@@ -123,8 +131,7 @@ def _nn_chain_ward(state, centre, bound, scratch, work, parallel_min, list_min, 
         lists_after_merge(lists, state, pos_of, lo, hi, work[2])
         alive[pos_of[lo]] = False
         n_dead += 1
-        first[merge] = lo
-        second[merge] = hi
+        first[merge], second[merge] = lo, hi
         heights[merge] = np.sqrt(2.0 * best)
         if n_dead > compact_fraction * length:
             length = _compact(state, alive, slot_of, pos_of, length)
