@@ -38,7 +38,9 @@ def drop_stale(group: str) -> None:
 
     Runs once per process and group; safe when several processes start at once (at worst a
     kernel is compiled twice). Does nothing if the cache folder cannot be written (then numba
-    cannot cache there either).
+    cannot cache there either). Not covered: a process started before an edit that compiles
+    a kernel for the first time after it (it writes old code under the new digest); after
+    editing kernels, restart long-running processes or delete ``__pycache__``.
     """
     if group in _checked:
         return
