@@ -49,6 +49,14 @@ class DataConfig(Section):
     mirrors: list[str]
 
 
+def _ordered(section: Section, low: str, high: str) -> Section:
+    """``section`` if its setting ``low`` does not exceed ``high``; ValueError naming both."""
+    if getattr(section, low) > getattr(section, high):
+        raise ValueError(f"{low} ({getattr(section, low)}) must not exceed {high} "
+                         f"({getattr(section, high)})")
+    return section
+
+
 class ValidationConfig(Section):
     """The raw-data suite's tunables (see validation/raw_suite.py)."""
 
@@ -66,10 +74,7 @@ class ValidationConfig(Section):
 
     @model_validator(mode="after")
     def _rows_ordered(self) -> ValidationConfig:
-        if self.min_rows > self.max_rows:
-            raise ValueError(f"min_rows ({self.min_rows}) must not exceed max_rows "
-                             f"({self.max_rows})")
-        return self
+        return _ordered(self, "min_rows", "max_rows")
 
 
 class FeaturesConfig(Section):
@@ -101,9 +106,7 @@ class KMeansConfig(Section):
 
     @model_validator(mode="after")
     def _range_ordered(self) -> KMeansConfig:
-        if self.k_min > self.k_max:
-            raise ValueError(f"k_min ({self.k_min}) must not exceed k_max ({self.k_max})")
-        return self
+        return _ordered(self, "k_min", "k_max")
 
     @property
     def ks(self) -> list[int]:
@@ -161,11 +164,8 @@ class BaselineConfig(Section):
     inactive_days: PositiveInt
 
     @model_validator(mode="after")
-    def _ordered(self) -> BaselineConfig:
-        if self.active_days > self.inactive_days:
-            raise ValueError(f"active_days ({self.active_days}) must not exceed inactive_days "
-                             f"({self.inactive_days})")
-        return self
+    def _days_ordered(self) -> BaselineConfig:
+        return _ordered(self, "active_days", "inactive_days")
 
 
 class PcaConfig(Section):

@@ -72,3 +72,19 @@ def browser():
 
     with launched_chromium() as chromium:
         yield chromium
+
+
+#: Fixtures that run the pipeline or read the real export: a test using one (directly or
+#: through another fixture) takes seconds to minutes, so it is marked ``slow`` and, for the real
+#: data, ``realdata``. The fast subset (``pytest -m "not slow and not browser"``) leaves them out.
+_SLOW_FIXTURES = {"real_data", "real_artifacts", "synthetic_run", "published", "fast_config"}
+_REAL_FIXTURES = {"real_data", "real_artifacts"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if used & _REAL_FIXTURES:
+            item.add_marker(pytest.mark.realdata)

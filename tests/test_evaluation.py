@@ -77,7 +77,7 @@ def test_choice_skips_small_k_degenerate_unstable_and_tiny_tiers_and_says_why():
     assert "tier active" in why["kmeans_k6"][0]
     assert chosen["knee"].startswith("The elbow's knee is at k = 3; it is not taken because "
                                      "its least stable cluster")
-    assert "highest silhouette of all (0.900)" in chosen["others"]["small_k"]
+    assert "highest silhouette of all (0.90)" in chosen["others"]["small_k"]
 
 
 def test_rank_sum_beats_silhouette_alone():

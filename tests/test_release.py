@@ -114,6 +114,16 @@ def test_the_layout_before_releases_is_replaced_by_links(home):
     assert not any(p.name.startswith(".staging") for p in home.root.iterdir())
 
 
+def test_a_kill_while_moving_the_old_layout_aside_is_cleaned_up_next_time(home):
+    release(home, "k1")
+    aside = home.root / ".staging-_site-legacy"  # killed between the move and the delete
+    aside.mkdir()
+    (aside / "old.txt").write_text("v1")
+    recover(home)
+    assert not aside.exists()
+    assert (home.site / "index.html").exists()
+
+
 # --------------------------------------------------------------------------------------------
 # the lock
 

@@ -47,6 +47,7 @@ from analysis.segments.reasons import REASONS
 from analysis.segments.types import GROUP_LABELS, SEGMENT_TYPES, role_codes
 from analysis.vocabulary import ALGORITHM_NAMES, TIERS
 from tests.browser import Watch, served
+from tests.jslex import scan_js
 from tests.limits import LIMITS
 from tests.scoring_helpers import FLOAT_TOLERANCE, assert_same_csv, build_test_model
 from tests.synthetic import make_users
@@ -322,103 +323,6 @@ def chosen_of(model: dict) -> list[tuple[str, int]]:
 # Static checks: the scripts retype nothing of the schema, and stay small
 # --------------------------------------------------------------------------------------------
 
-def scan_js(source: str) -> tuple[list[str], list[tuple[int, int, bool]]]:
-    """(string literals, braces) of JavaScript ``source``: every string and template text, and
-    every {...} as (first line, last line, is a function body). Comments are skipped; a brace
-    opens a function body after `=>` or after `)` whose `(` does not follow if/for/while/
-    switch/catch. Enough for these files (a brace inside a string inside `${...}` would fool
-    it)."""
-    literals: list[str] = []
-    code: list[tuple[str, int]] = []  # significant characters and their lines
-    i, line, n = 0, 1, len(source)
-
-    def regex_allowed() -> bool:
-        """A `/` starts a regex where an expression may start (after an operator or a
-        keyword), not after a value (a division)."""
-        before = "".join(c for c, _ in code[-12:]).rstrip()
-        return before == "" or before[-1] in "(,=:[!&|?{};+-*%<>~^" or \
-            before.endswith(("return", "typeof"))
-
-    while i < n:
-        c = source[i]
-        if c == "\n":
-            line += 1
-        if source.startswith("//", i):
-            i = source.find("\n", i)
-            i = n if i < 0 else i
-            continue
-        if source.startswith("/*", i):
-            end = source.index("*/", i) + 2
-            line += source.count("\n", i, end)
-            i = end
-            continue
-        if c in "'\"`":
-            j, text = i + 1, []
-            while source[j] != c:
-                if source[j] == "\\":
-                    text.append(source[j:j + 2])
-                    j += 2
-                    continue
-                if c == "`" and source.startswith("${", j):
-                    depth, j = 1, j + 2
-                    while depth:
-                        depth += {"{": 1, "}": -1}.get(source[j], 0)
-                        j += 1
-                    text.append(" ")
-                    continue
-                text.append(source[j])
-                j += 1
-            literals.append("".join(text))
-            line += source.count("\n", i, j)
-            code.append(('"', line))
-            i = j + 1
-            continue
-        if c == "/" and regex_allowed():
-            j, in_class = i + 1, False
-            while in_class or source[j] != "/":
-                if source[j] == "\\":
-                    j += 1
-                elif source[j] == "[":
-                    in_class = True
-                elif source[j] == "]":
-                    in_class = False
-                j += 1
-            code.append(("/", line))
-            i = j + 1
-            continue
-        if not c.isspace():
-            code.append((c, line))
-        else:
-            code.append((" ", line))
-        i += 1
-    return literals, _braces(code)
-
-
-def _braces(code: list[tuple[str, int]]) -> list[tuple[int, int, bool]]:
-    """Matched braces of the significant characters: (first line, last line, function?)."""
-    text = "".join(c for c, _ in code)
-    found, stack = [], []
-    for k, (c, line) in enumerate(code):
-        if c == "{":
-            before = text[:k].rstrip()
-            is_function = before.endswith("=>")
-            if before.endswith(")"):
-                depth, j = 0, len(before) - 1
-                while True:
-                    depth += {")": 1, "(": -1}.get(before[j], 0)
-                    if depth == 0:
-                        break
-                    j -= 1
-                word = re.findall(r"[A-Za-z_$][\w$]*$", before[:j].rstrip())
-                is_function = not (word and word[0] in ("if", "for", "while", "switch", "catch"))
-            stack.append((line, is_function))
-        elif c == "}":
-            start, is_function = stack.pop()
-            found.append((start, line, is_function))
-    assert not stack, "unbalanced braces"
-    return found
-
-
 def forbidden_literals() -> dict[str, list[str]]:
     """What the scripts must take from the model, never retype, by kind."""
     reason_parts = [part.strip(" ;,()+") for value in REASONS.values() if isinstance(value, str)
@@ -459,30 +363,6 @@ def test_the_literal_scan_would_see_a_retyped_name():
     assert any("moderate" in lit for lit in literals)
     assert not any("inactive" in lit for lit in literals)
     assert "#E69F00" in literals
-
-
-def test_scripts_are_short_and_so_are_their_functions():
-    report = []
-    for path in JS_FILES:
-        source = path.read_text(encoding="utf-8")
-        lines = source.count("\n")
-        assert lines <= 400, f"{path.name} has {lines} lines"
-        _, braces = scan_js(source)
-        functions = [(start, end) for start, end, is_function in braces if is_function]
-        assert functions, path.name
-        longest = max(end - start + 1 for start, end in functions)
-        report.append(f"{path.name}: {lines} lines, {len(functions)} functions, "
-                      f"longest {longest} lines")
-        too_long = [(start, end) for start, end in functions if end - start + 1 > 60]
-        assert too_long == [], f"{path.name}: functions over 60 lines at {too_long}"
-    print("; ".join(report))
-
-
-def test_the_function_scan_sees_a_long_function():
-    body = "\n".join(f"  x += {i};" for i in range(70))
-    _, braces = scan_js(f"function f(x) {{\n{body}\n  if (x) {{ return 1; }}\n}}\n")
-    functions = [(s, e) for s, e, is_function in braces if is_function]
-    assert functions == [(1, 73)]
 
 
 def test_markup_has_no_inline_code_and_carries_the_model(model):
@@ -1001,7 +881,7 @@ def test_parity_with_python_on_1000_real_rows_for_every_solution(
     with opened(browser, f"{real_server}/index.html") as page:
         results = js_score(page, data, "sample.csv", solutions)
         nudged = js_score(page, data, "sample.csv", solutions[:1], nudge=True)[0]
-    assert len(solutions) == 18
+    assert len(solutions) == 2 * len(load_config().kmeans.ks)  # K-Means and Ward, every k
     gaps, ties = [], 0
     for (algorithm, k), js in zip(solutions, results, strict=True):
         py, py_out, py_rej = py_score(data, "sample.csv", real_model, tmp_path, algorithm, k)
@@ -1060,6 +940,9 @@ def test_the_whole_real_file_scores_in_the_page_within_3_s(
         print("\n[timing] file choice -> summary, in the page (wall clock in brackets): " +
               "; ".join(f"{suffix} {size / 1e6:.1f} MB {t:.2f} s ({w:.2f} s)"
                         for suffix, (size, t, w) in times.items()))
+    # The one timed assertion of the suite, on purpose: issue 12 sets "the full real export
+    # scores in the browser in <= 3 s on this machine" as acceptance. Measured here 0.8-1.4 s
+    # on a loaded 2-core machine, so the bound has a 2x margin; everything else is untimed.
     for _, in_page, _ in times.values():
         assert in_page <= 3.0
     scored = pd.read_csv(io.StringIO(scored_csv), dtype={"identifierHash": "int64"},

@@ -19,7 +19,11 @@ from sklearn.metrics import silhouette_samples, silhouette_score
 
 from analysis.clustering.fastward import ward_flat_labels, ward_linkage
 from analysis.clustering.silhouette import (
+    TILE,
+    _family_columns,
     _group_labellings,
+    _pair_sums,
+    _validate,
     silhouette_samples_weighted,
     silhouette_weighted,
     silhouette_weighted_detail,
@@ -171,3 +175,56 @@ def test_distinct_labels_rejects_split_rows():
     np.testing.assert_array_equal(distinct_labels(np.array([5, 6, 5]), inverse, 2), [[5, 6]])
     with pytest.raises(ValueError):
         distinct_labels(np.array([5, 6, 7]), inverse, 2)
+
+
+def labellings_like_the_pipeline(U, counts, rng):
+    """Ward cuts k = 2..6 (nested, long runs once sorted), K-Means-like splits along a
+    coordinate (contiguous regions) and a random labelling (many short runs)."""
+    cuts = ward_flat_labels(ward_linkage(U, counts), range(2, 7))
+    slabs = [np.searchsorted(np.quantile(U[:, j], np.linspace(0, 1, k + 1)[1:-1]), U[:, j])
+             for j, k in ((0, 3), (1, 4))]
+    return np.stack([cuts[k] for k in range(2, 7)] + slabs + [rng.integers(0, 5, len(U))])
+
+
+def test_many_tiles_equal_sklearn_on_exact_distances():
+    """Three tile rows (upper-triangle tiles, diagonal tiles, the short last one), runs of
+    every length, several families: equal to sklearn on the expanded users."""
+    rng = np.random.default_rng(21)
+    m = 2 * TILE + 100
+    U = rng.random((m, 5))
+    counts = rng.integers(1, 3, size=m)
+    labels = labellings_like_the_pipeline(U, counts, rng)
+    X, labels_full = expand(U, counts, labels)
+    D = cdist(X, X)
+    detail = silhouette_weighted_detail(U, counts, labels)
+    for lab in range(len(labels)):
+        reference = silhouette_samples(D, labels_full[lab], metric="precomputed")
+        np.testing.assert_allclose(detail.samples[lab][np.repeat(np.arange(m), counts)],
+                                   reference, rtol=0, atol=EXACT)
+        assert abs(detail.scores[lab] - reference.mean()) <= EXACT
+
+
+def test_thread_copies_add_up_to_the_same_sums():
+    rng = np.random.default_rng(22)
+    m = 3 * TILE + 5
+    U = rng.random((m, 9))  # d = 9: two passes of 4 coordinates and zero padding
+    counts = rng.integers(1, 50, size=m)
+    labels = labellings_like_the_pipeline(U, counts, rng)
+    _, w, codes, cluster_ids = _validate(U, counts, labels)
+    families = _group_labellings(codes, [len(ids) for ids in cluster_ids])
+    _, joint, group_columns = _family_columns(codes, families)
+    order = np.argsort(joint, kind="stable")
+    UT = np.zeros((12, m))
+    UT[:9] = U[order].T
+    run_end = np.cumsum(np.bincount(joint))
+    args = (UT, w[order], joint[order], run_end, group_columns, int(group_columns.max()) + 1)
+    one, three = _pair_sums(*args, 1), _pair_sums(*args, 3)
+    assert three.shape[0] == 3 and np.all(three.sum(axis=(1, 2)) > 0)  # every copy did work
+    np.testing.assert_allclose(three.sum(axis=0), one[0], rtol=1e-13)
+    dense = cdist(U[order], U[order]) * w[order]
+    for f in range(len(families)):
+        column = group_columns[joint[order], f]
+        expected = np.zeros_like(one[0])
+        np.add.at(expected.T, column, dense.T)  # expected[i, column[j]] += w_j d(i, j)
+        used = np.unique(column)
+        np.testing.assert_allclose(one[0][:, used], expected[:, used], rtol=1e-12)

@@ -151,6 +151,19 @@ _CHART_FACTS = """() => {
 }"""
 
 
+#: Prose, headings, captions and chart titles whose box ends past the screen's right edge (a
+#: wide table may scroll inside its own box, but its caption and the text around it wrap).
+_TEXT_PAST_THE_EDGE = """() => {
+  const vw = document.documentElement.clientWidth;
+  return [...document.querySelectorAll(
+      'main p, main h1, main h2, main h3, main li, main caption, main dt, main dd, ' +
+      '.c2c-chart-title, .c2c-chart-subtitle')]
+    .filter(el => el.closest('td, th, pre, .c2c-sr-only') === null)
+    .filter(el => el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().right > vw + 1)
+    .map(el => el.textContent.trim().slice(0, 60));
+}"""
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_offline_and_every_chart_fits(name, width, open_page, built_site):
@@ -173,6 +186,7 @@ def test_page_loads_offline_and_every_chart_fits(name, width, open_page, built_s
         assert chart["hidden"] == [], f"{where} hides a tier of a bar: {chart['hidden']}"
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll <= width, f"{name} scrolls sideways at {width}px ({scroll}px wide)"
+    assert page.evaluate(_TEXT_PAST_THE_EDGE) == [], f"{name}: text runs past the screen"
 
 
 def test_every_built_page_is_tested(built_site):

@@ -9,12 +9,12 @@ detector.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
 
 from analysis.config import PROJECT_ROOT
+from tests.jslex import functions, scan_js
 
 #: Longest module and longest function (lines, docstrings included) in Python and JavaScript.
 MAX_MODULE_LINES = 400
@@ -125,86 +125,24 @@ def test_python_functions_are_short(path):
     assert long == [], f"{_relative(path)}: {long}"
 
 
-# ---- JavaScript functions: a small scanner that skips strings, comments and regex literals
-
-_REGEX_BEFORE = set("(,=:[!&|?{};+-*%<>~^") | {""}
+# ---- JavaScript functions, measured by tests/jslex.py
 
 
-def js_functions(source: str) -> list[tuple[str, int]]:
-    """(name, lines) of every ``function`` in JavaScript ``source``, nested ones included.
-
-    Braces are matched outside strings, template literals, comments and regex literals (a
-    ``/`` starts a regex after an operator, an opening bracket or ``return``).
-    """
-    found, stack = [], []   # stack: (name or None, start line) per open brace
-    i, line, last = 0, 1, ""
-    pending = None          # a function header seen, waiting for its body's "{"
-    while i < len(source):
-        ch = source[i]
-        if ch == "\n":
-            line += 1
-        if source.startswith("//", i):
-            i = source.find("\n", i)
-            i = len(source) if i < 0 else i
-            continue
-        if source.startswith("/*", i):
-            end = source.find("*/", i + 2)
-            line += source.count("\n", i, end)
-            i = end + 2
-            continue
-        if ch in "'\"`":
-            j = i + 1
-            while j < len(source) and source[j] != ch:
-                j += 2 if source[j] == "\\" else 1
-            line += source.count("\n", i, j)
-            i, last = j + 1, "x"
-            continue
-        if ch == "/" and (last in _REGEX_BEFORE or re.search(r"\breturn\s*$", source[:i])):
-            j = i + 1
-            in_class = False
-            while j < len(source) and (source[j] != "/" or in_class):
-                if source[j] == "\\":
-                    j += 1
-                elif source[j] == "[":
-                    in_class = True
-                elif source[j] == "]":
-                    in_class = False
-                j += 1
-            i, last = j + 1, "x"
-            continue
-        header = re.match(r"function\b\s*\*?\s*([\w$]*)", source[i:])
-        if header and (i == 0 or not re.match(r"[\w$]", source[i - 1])):
-            pending = header.group(1) or "(anonymous)"
-            i += header.end()
-            last = "x"
-            continue
-        if ch == "{":
-            stack.append((pending, line))
-            pending = None
-        elif ch == "}" and stack:
-            name, start = stack.pop()
-            if name:
-                found.append((name, line - start + 1))
-        if not ch.isspace():
-            last = ch
-        i += 1
-    return found
-
-
-def test_the_js_scanner_measures_functions():
-    source = ("function a() {\n  var s = '}';  // }\n  var r = /[}]/g;\n"
-              "  function b() {\n    return `{`;\n  }\n  /* } */\n}\n")
-    assert sorted(js_functions(source)) == [("a", 8), ("b", 3)]
+def test_the_function_scan_sees_a_long_function():
+    body = "\n".join(f"  x += {i};" for i in range(70))
+    _, braces = scan_js(f"function f(x) {{\n{body}\n  if (x) {{ return 1; }}\n}}\n")
+    functions = [(s, e) for s, e, is_function in braces if is_function]
+    assert functions == [(1, 73)]
 
 
 @pytest.mark.parametrize("path", OWN_JS, ids=_relative)
 def test_javascript_functions_are_short(path):
     source = path.read_text(encoding="utf-8")
-    functions = js_functions(source)
-    assert functions, f"{_relative(path)}: no function found (scanner broken?)"
-    # an anonymous function wrapping (nearly) the whole file is the module itself (an IIFE):
-    # its length is the module's, checked above
+    found = functions(source)
+    assert found, f"{_relative(path)}: no function found (scanner broken?)"
+    # a function wrapping (nearly) the whole file is the module itself (an IIFE): its length is
+    # the module's, checked above
     whole = 0.8 * len(source.splitlines())
-    long = [f"{name}: {n} lines" for name, n in functions
-            if n > MAX_FUNCTION_LINES and not (name == "(anonymous)" and n >= whole)]
-    assert long == [], f"{_relative(path)}: {long}"
+    long = [f"lines {start}-{end}" for start, end in found
+            if end - start + 1 > MAX_FUNCTION_LINES and end - start + 1 < whole]
+    assert long == [], f"{_relative(path)}: functions over {MAX_FUNCTION_LINES} lines: {long}"

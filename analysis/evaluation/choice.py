@@ -119,7 +119,7 @@ def _others_sentences(rows: list[dict[str, Any]], best: dict[str, Any],
     if two:
         top = max(two, key=lambda r: r["silhouette"])
         out["small_k"] = (f"{solution_name(top['algorithm'], top['k'])} has the highest "
-                          f"silhouette of all ({top['silhouette']:.3f}), but fewer than "
+                          f"silhouette of all ({top['silhouette']:.2f}), but fewer than "
                           f"{sel.k_min_choice} clusters cannot make three tiers.")
     for algo in sorted({r["algorithm"] for r in rows} - {best["algorithm"]}):
         mine = [r for r in rows if r["algorithm"] == algo and r["k"] >= sel.k_min_choice]
@@ -152,7 +152,7 @@ def choose(rows: list[dict[str, Any]], sel: SelectionConfig, knee: dict[str, int
              for c, v in enumerate(best["silhouette_per_cluster"]) if v < 0]
     reason = (f"{solution_name(best['algorithm'], best['k'])} has the best rank sum "
               f"({ranks[key]['sum']:g}) of the {len(pool)} eligible solutions: silhouette "
-              f"{best['silhouette']:.3f}, least stable cluster {best['stability_min']:.2f}, "
+              f"{best['silhouette']:.2f}, least stable cluster {best['stability_min']:.2f}, "
               f"smallest cluster {best['min_share']:.1%} of users.")
     if relaxed:
         reason += f" No solution met every requirement, so {relaxed} was relaxed."

@@ -55,7 +55,7 @@ def _release(home: Home, settings: Settings, fill: Callable[[Path], dict[str, An
         manifest = fill(staging / "artifacts")
         checkpoint("artifacts written")
         render_site(staging / "artifacts", staging / "site", settings.site,
-                    home.work / "site-build-error.log", log=log)
+                    home.work / "site-build-error.log", home_root=home.root, log=log)
         checkpoint("site rendered")
         now = datetime.now(UTC)
         sequence, name = next_name(home, manifest["input_sha256"], now)

@@ -140,11 +140,11 @@ def ensure_links(home: Home) -> None:
     """
     for link, part in ((home.artifacts, "artifacts"), (home.site, "site")):
         target = os.path.relpath(home.current / part, link.parent)
+        aside = link.with_name(f"{STAGING}{link.name}-legacy")
+        shutil.rmtree(aside, ignore_errors=True)  # left by a kill during an earlier move
         if link.is_symlink() and os.readlink(link) == target:
             continue
         if link.exists() and not link.is_symlink():
-            aside = link.with_name(f".staging-{link.name}-legacy")
-            shutil.rmtree(aside, ignore_errors=True)
             os.rename(link, aside)
             shutil.rmtree(aside, ignore_errors=True)
         point_symlink(link, target)

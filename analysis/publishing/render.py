@@ -135,17 +135,19 @@ def _environment(artifacts: Path, work: Path, cache: Path) -> dict[str, str]:
 
 
 def render_site(artifacts: Path, dest: Path, cfg: SiteConfig, error_log: Path, *,
-                source: Path = SITE_SOURCE, log=print) -> RenderResult:
+                source: Path = SITE_SOURCE, home_root: Path = PROJECT_ROOT,
+                log=print) -> RenderResult:
     """Render the site from ``artifacts`` (checked already) into the new folder ``dest``.
 
     Sphinx works in ``<dest>.work/`` (doctrees, executed notebooks, HTML), removed afterwards;
-    the execution cache lives under ``[site].cache_dir``, one folder per fingerprint of the
-    artifacts and code. Raises RenderFailed (exit 1) when a page fails or Sphinx warns, with
-    Sphinx's whole output saved in ``error_log``.
+    the execution cache lives under ``<home_root>/[site].cache_dir`` (one cache per home, so
+    builds of different homes never prune each other's entries), one folder per fingerprint of
+    the artifacts and code; ``$C2C_SITE_CACHE`` overrides it. Raises RenderFailed (exit 1) when
+    a page fails or Sphinx warns, with Sphinx's whole output saved in ``error_log``.
     """
     artifacts, dest = Path(artifacts).resolve(), Path(dest).resolve()
     work = dest.with_name(dest.name + ".work")
-    cache_root = Path(os.environ.get("C2C_SITE_CACHE") or PROJECT_ROOT / cfg.cache_dir)
+    cache_root = Path(os.environ.get("C2C_SITE_CACHE") or Path(home_root) / cfg.cache_dir)
     key = artifacts_fingerprint(artifacts, source)[:20]
     started = time.perf_counter()
     env = _environment(artifacts, work, cache_root / key)

@@ -18,9 +18,9 @@ from analysis.vocabulary import ALGORITHM_NAMES, TIERS, solution_key, solution_n
 def _tier_definition(tier: str, profile: dict[str, Any], censor: int | None) -> str:
     """Who is in a tier, in plain words, from its profile (days censored at ``censor``)."""
     days = profile["stats"]["daysSinceLastLogin"]
-    seen = (f"no login recorded for {f.days(censor)}+ days" if censor is not None
-            and days["median"] >= censor else f"last login a median {f.days(days['median'])} "
-                                              "days ago")
+    seen = (f"no login recorded in {f.days(censor)}+ days (median)"
+            if censor is not None and days["median"] >= censor
+            else f"last login a median {f.days(days['median'])} days ago")
     likes = profile["stats"]["socialProductsLiked"]["median"]
     return (f"{tier.capitalize()}: {seen}; {f.share(profile['traded_share'])} ever listed, sold "
             f"or bought; a median of {f.count(likes)} {'like' if likes == 1 else 'likes'}.")
@@ -118,11 +118,17 @@ def choice_section(metrics: dict[str, Any], chosen_row: dict[str, Any],
                                                  sel.min_stability)}
 
 
-def agreement_section(baseline: dict[str, Any], algorithms: dict[str, Any]) -> dict[str, Any]:
-    """Tiers vs the rule and K-Means vs Ward: raw agreement, kappa, who disagrees, in words."""
+def agreement_section(baseline: dict[str, Any], algorithms: dict[str, Any],
+                      labels: dict[str, str]) -> dict[str, Any]:
+    """Tiers vs the rule and K-Means vs Ward: raw agreement, kappa, who disagrees, in words;
+    ``labels`` names each segment id (``moderate/lapsed`` -> its reader's label)."""
+    def named(segment: str) -> str:
+        tier, _ = segment.split("/", 1)
+        return f"{labels.get(segment, segment)} ({tier})"
+
     def who(rows: list[dict[str, Any]], a: str, b: str) -> list[str]:
         return [f"{f.count(r['users'])} users are {r['a']} for {a} but {r['b']} for {b}, "
-                "mostly " + ", ".join(f"{s['segment']} ({f.count(s['users'])})"
+                "mostly " + "; ".join(f"{named(s['segment'])}: {f.count(s['users'])}"
                                       for s in r["segments"][:3]) + "."
                 for r in rows]
 
@@ -149,7 +155,8 @@ def build_findings(documents: dict[str, Any], summary: dict[str, Any],
     choice = metrics["choice"]
     chosen_row = next(r for r in metrics["rows"]
                       if (r["algorithm"], r["k"]) == (choice["algorithm"], choice["k"]))
-    agreement = agreement_section(segments["baseline"], documents["agreement.json"])
+    agreement = agreement_section(segments["baseline"], documents["agreement.json"],
+                                  {r["segment"]: r["label"] for r in segments["records"]})
     return {
         "users": summary["rows_clustered"], "users_text": f.count(summary["rows_clustered"]),
         "headline": headline(summary, segments),

@@ -9,6 +9,9 @@ from analysis.vocabulary import ALGORITHM_NAMES, TIERS
 
 #: Days per year used to turn account ages in days into years (calendar average).
 DAYS_PER_YEAR = 365.25
+#: Days after a placeholder date counted as a possible tail of the backfill (the excess over the
+#: background level of the logins 1..AFTER_DAYS days after it).
+AFTER_DAYS = 4
 
 
 def _placeholder(documents: dict[str, Any], effect: dict[str, Any]) -> dict[str, str]:
@@ -16,30 +19,35 @@ def _placeholder(documents: dict[str, Any], effect: dict[str, Any]) -> dict[str,
     offsets = "; ".join(f"{f.count(p['offset'])} days after sign-up for the accounts "
                         f"{f.count(p['seniority_min'])}–{f.count(p['seniority_max'])} days old "
                         f"({f.count(p['users'])} users)" for p in found["placeholders"])
-    tail = sum(sum(p["after_counts"][:4]) - 4 * p["after_level"] for p in found["placeholders"])
+    tail = sum(sum(p["after_counts"][:AFTER_DAYS]) - AFTER_DAYS * p["after_level"]
+               for p in found["placeholders"])
     return {"title": "Most 'last logins' are a placeholder date",
             "text": f"For {f.count(found['flagged'])} users ({f.share(found['share'])}) the "
                     f"recorded last login sits at a fixed offset after sign-up: {offsets}. It is "
                     "a placeholder or a backfill, not a login: we only know that they have not "
                     f"logged in for at least {f.count(found['censor_days'])} days, and every "
                     "number here treats their recency as exactly that (censored). About "
-                    f"{f.count(max(tail, 0))} more users logged in 1-4 days after those dates; the "
-                    "data cannot tell a real return from part of the backfill."}
+                    f"{f.count(max(tail, 0))} more users logged in 1–{AFTER_DAYS} days after "
+                    "those dates; the data cannot tell a real return from part of the "
+                    "backfill."}
 
 
-def _dates_and_survivors(documents: dict[str, Any]) -> list[dict[str, str]]:
+def _dates_and_survivors(documents: dict[str, Any], cohorts: int) -> list[dict[str, str]]:
+    """The unknown export date, and the accounts' ages (``cohorts`` sign-up windows: seniority
+    values closer than the placeholder's cohort gap)."""
     expl = documents["exploration.json"]
     seniority = [row["seniority"] for row in expl["seniority"]]
     first = expl["columns"]["daysSinceLastLogin"]["min"]
     young, old = min(seniority) / DAYS_PER_YEAR, max(seniority) / DAYS_PER_YEAR
+    windows = "one sign-up window" if cohorts == 1 else f"{f.count(cohorts)} sign-up windows"
     return [
         {"title": "The export date is unknown",
          "text": f"The most recent login in the file was {f.days(first)} days before the export, "
                  "so 'days ago' counts from a date the data does not give; the cut points "
                  "(recent, lapsed, unseen) are relative to it."},
-        {"title": "Only surviving accounts of two sign-up windows",
-         "text": f"Every account is {f.count(min(seniority))}-{f.count(max(seniority))} days old "
-                 f"({young:.1f}-{old:.1f} years): two sign-up windows, and deleted accounts are "
+        {"title": f"Only surviving accounts of {windows}",
+         "text": f"Every account is {f.count(min(seniority))}–{f.count(max(seniority))} days old "
+                 f"({young:.1f}–{old:.1f} years): {windows}, and deleted accounts are "
                  "absent. The results describe the accounts that survived, not the platform's "
                  "users at large."},
     ]
@@ -123,5 +131,6 @@ def limitations(documents: dict[str, Any], summary: dict[str, Any], effect: dict
     out = []
     if effect["placeholder"]["flagged"]:
         out.append(_placeholder(documents, effect))
-    return (out + _dates_and_survivors(documents) + _snapshot(documents, summary)
+    return (out + _dates_and_survivors(documents, effect["placeholder"]["cohorts"])
+            + _snapshot(documents, summary)
             + _models(documents) + _columns(documents))

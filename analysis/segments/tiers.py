@@ -19,7 +19,8 @@ TIER_RULE = (
     "(all in [0, 1], higher = more active; recency counts as 1 - scaled days since last login). "
     "Clusters sorted by score are split into inactive / moderate / active by natural breaks "
     "(the split that keeps each tier's scores closest to the tier's mean score), so the tiers "
-    "follow the data's own breaks, never cluster numbers. With k = 2: inactive and active."
+    "follow the data's own breaks, never cluster numbers. With k = 2 there are only two tiers, "
+    "inactive and active."
 )
 
 def tiers_from_scores(scores: np.ndarray) -> list[str]:
