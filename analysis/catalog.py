@@ -60,6 +60,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("model.json", "what a scorer needs: transform, centroids, tier map"),
     Artifact("labels.parquet", "one row per user: cluster per solution, tier, baseline tier"),
     Artifact("changes.json", "what changed since the previous release"),
+    Artifact("costs.json", "the committed scale run: build cost against users, growth"),
     Artifact("findings.json", "what the pages say: headlines, sentences, readings, limits"),
 )
 BY_NAME: dict[str, Artifact] = {a.name: a for a in ARTIFACTS}

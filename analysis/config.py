@@ -215,11 +215,15 @@ class ScoringConfig(Section):
 
 
 class ScaleConfig(Section):
-    """``c2c bench --scale``: export sizes, the generator's seed, the memory sampling period."""
+    """``c2c bench --scale``: export sizes, the generator's seed, the memory sampling period,
+    the largest export whose Ward is checked against the float64 reference, and the committed
+    result the Method page's cost curve is drawn from (a path below the project root)."""
 
     sizes: list[PositiveInt]
     seed: NonNegativeInt
     sample_seconds: Annotated[float, Field(gt=0.0, le=10.0)]
+    reference_max_users: NonNegativeInt
+    measured: str
 
 
 class Settings(Section):

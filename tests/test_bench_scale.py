@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from analysis.bench.exactness import float64_reference_linkage, ward_exactness
 from analysis.bench.memory import TreeMemory, tree
 from analysis.bench.scale import TABLE_COLUMNS, scale_runs, table_rows
+from analysis.clustering.distinct import Distinct
 from tests.synthetic import make_users, write_csv
 
 pytestmark = pytest.mark.slow
@@ -53,6 +56,28 @@ def test_the_intake_swaps_are_measured_on_the_export_and_agree(scale):
         assert intake[step]["identical"] is True, step
         assert set(intake["pipeline_uses"]) >= {step}
         assert all(v >= 0 for k, v in intake[step].items() if k.endswith("_seconds"))
+
+
+def test_ward_is_checked_against_the_float64_reference(scale, fast_config):
+    exact = scale["runs"][0]["exactness"]
+    assert exact["users"] == N_USERS and exact["distinct_rows"] == scale["runs"][0]["distinct_rows"]
+    assert set(exact["flat_clusters_identical"]) == {str(k) for k in fast_config.kmeans.ks}
+    assert exact["linkage_identical"] and exact["all_flat_clusters_identical"]
+
+
+def test_the_exactness_check_reports_a_different_tree():
+    rng = np.random.default_rng(3)
+    distinct = Distinct.of(rng.integers(0, 4, (400, 3)) + rng.random(3))  # 64 rows, users vary
+    exact = ward_exactness(distinct, [2, 3, 4])
+    assert exact["linkage_identical"] and exact["all_flat_clusters_identical"]
+    assert exact["max_abs_height_diff"] == 0.0
+
+    def off_by_weights(rows, counts):  # a "reference" on other weights: another tree
+        return float64_reference_linkage(rows, counts[::-1].copy())
+
+    broken = ward_exactness(distinct, [2, 3, 4], reference=off_by_weights)
+    assert not broken["linkage_identical"] and broken["max_abs_height_diff"] > 0
+    assert not broken["all_flat_clusters_identical"]
 
 
 def test_the_output_sizes_are_measured(scale):

@@ -109,7 +109,9 @@ def scale_run(n: int, source: Path, settings: Settings, folder: Path) -> dict[st
                                                  if export.exists() else None}}
     if made["exit_status"] != 0:
         return {**result, "error": _tail(folder / "make_export.log")}
-    result["intake"] = _intake(export, env, folder)
+    result["intake"] = _module_json("analysis.bench.intake", export, env, folder)
+    if n <= settings.scale.reference_max_users:
+        result["exactness"] = _module_json("analysis.bench.exactness", export, env, folder)
     build = run_child([sys.executable, "-m", "analysis.cli", "build", "--data", str(export)],
                       env, folder / "build.log", interval)
     result["build"] = build
@@ -128,15 +130,18 @@ def scale_run(n: int, source: Path, settings: Settings, folder: Path) -> dict[st
             "sizes": output_sizes(artifacts, site)}
 
 
-def _intake(export: Path, env: dict[str, str], folder: Path) -> dict[str, Any]:
-    """:mod:`analysis.bench.intake` on the export, in its own process (its memory apart)."""
-    with open(folder / "intake.json", "wb") as out, open(folder / "intake.log", "wb") as log:
-        proc = subprocess.run([sys.executable, "-m", "analysis.bench.intake", str(export)],
+def _module_json(module: str, export: Path, env: dict[str, str], folder: Path
+                 ) -> dict[str, Any]:
+    """``python -m module export`` in its own process (its memory apart): its JSON line, or
+    the tail of its log as ``error``."""
+    name = module.rsplit(".", 1)[-1]
+    with open(folder / f"{name}.json", "wb") as out, open(folder / f"{name}.log", "wb") as log:
+        proc = subprocess.run([sys.executable, "-m", module, str(export)],
                               stdout=out, stderr=log, env=env, cwd=str(PROJECT_ROOT),
                               check=False)
     if proc.returncode != 0:
-        return {"error": _tail(folder / "intake.log")}
-    return json.loads((folder / "intake.json").read_text(encoding="utf-8"))
+        return {"error": _tail(folder / f"{name}.log")}
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def machine() -> dict[str, Any]:

@@ -13,9 +13,11 @@ from analysis import catalog
 from analysis.clustering.distinct import Distinct
 from analysis.clustering.solution import Solution
 from analysis.config import (
+    PROJECT_ROOT,
     BaselineConfig,
     DriftConfig,
     ProfilesConfig,
+    ScaleConfig,
     ScoringConfig,
     SelectionConfig,
     Settings,
@@ -27,6 +29,7 @@ from analysis.evaluation.stability import Bootstrap
 from analysis.features.transform import FEATURE_NAMES
 from analysis.history.changes import compare
 from analysis.history.snapshots import snapshot_key
+from analysis.report.costs import cost_document
 from analysis.report.findings import build_findings
 from analysis.scoring.keys import integer_keys, label_table
 from analysis.scoring.model import build_model, contract
@@ -51,6 +54,14 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
+
+
+def costs_doc(scale: ScaleConfig) -> dict[str, Any]:
+    """``costs.json``: the committed ``c2c bench --scale`` run at ``[scale].measured`` (a path
+    below the project root) summarised by :func:`analysis.report.costs.cost_document`."""
+    path = PROJECT_ROOT / scale.measured
+    measured = catalog.read_json(path.parent, path.name) if path.is_file() else None
+    return cost_document(measured, scale.measured)
 
 
 def metrics_doc(metrics: list[dict[str, Any]], knee: dict[str, int | None],

@@ -119,6 +119,7 @@ STAGES: tuple[Stage, ...] = (
     S("what changed", doc.what_changed,
       ("history", "summary", "validation_report.json", "model.json", "labels.parquet", "users",
        "params:drift"), ("changes.json",)),
+    S("costs.json", doc.costs_doc, ("params:scale",), ("costs.json",), quiet=True),
     S("findings.json", doc.findings_doc,
       ("validation_report.json", "exploration.json", "metrics.json", "segments.json",
        "profiles.json", "agreement.json", "changes.json", "summary", "censoring",
