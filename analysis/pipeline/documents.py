@@ -57,10 +57,12 @@ def versions() -> dict[str, str]:
 
 
 def costs_doc(scale: ScaleConfig) -> dict[str, Any]:
-    """``costs.json``: the committed ``c2c bench --scale`` run at ``[scale].measured`` (a path
-    below the project root) summarised by :func:`analysis.report.costs.cost_document`."""
+    """``costs.json``: the committed ``c2c bench --scale --json`` output at ``[scale].measured``
+    (a path below the project root) summarised by :func:`analysis.report.costs.cost_document`."""
     path = PROJECT_ROOT / scale.measured
     measured = catalog.read_json(path.parent, path.name) if path.is_file() else None
+    if measured is not None and "scale" in measured:  # the whole `c2c bench --json` output
+        measured = measured["scale"]
     return cost_document(measured, scale.measured)
 
 
