@@ -176,3 +176,23 @@ def test_wait_blocks_until_the_lock_is_free(home):
     killer.wait()
     holder.wait()
     assert waited >= 0.9  # it waited for the holder instead of failing
+
+
+def test_the_pipeline_result_is_let_go_before_the_site_renders(monkeypatch, tmp_path):
+    """At 6 million users the result's frames held GBs while Sphinx ran: once its artifacts
+    are written, nothing may keep it alive."""
+    import weakref
+
+    from analysis.pipeline import PipelineResult
+    from analysis.publishing import build as build_module
+
+    written = []
+    monkeypatch.setattr(build_module, "write_artifacts",
+                        lambda dest, result: written.append(dest) or {"ok": True})
+    result = PipelineResult({"labels.parquet": list(range(1000))}, {}, {})
+    alive = weakref.ref(result)
+    fill = build_module._written_then_dropped(result)
+    del result
+    assert alive() is not None  # held until the artifacts are written
+    assert fill(tmp_path / "artifacts") == {"ok": True} and written == [tmp_path / "artifacts"]
+    assert alive() is None

@@ -68,12 +68,31 @@ def reset_peak_rss() -> None:
 
 
 def release_unused_memory() -> None:
-    """Give memory that Arrow's allocator keeps after frames are dropped back to the system
-    (mimalloc and jemalloc hold it for reuse otherwise: 1.4 GB after the text table of a
-    6-million-user export is dropped)."""
+    """Give memory that the allocators keep after values are dropped back to the system:
+    Arrow's pool (mimalloc and jemalloc hold it for reuse otherwise: 1.4 GB after the text
+    table of a 6-million-user export is dropped) and glibc's heap (``malloc_trim``; freed
+    NumPy and Python objects otherwise stay resident as fragments, where glibc is the C
+    library)."""
     import pyarrow
 
     pyarrow.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    """glibc through ctypes when this process runs on it (it has ``malloc_trim``), else None."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
 
 
 def check_wiring(stages: Sequence[Stage], given: Sequence[str]) -> None:

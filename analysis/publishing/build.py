@@ -9,6 +9,7 @@ children's children included: :func:`analysis.processes.descendants_die_with_me`
 
 from __future__ import annotations
 
+import gc
 import shutil
 import time
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from rich.console import Console
 from analysis import catalog
 from analysis.config import Settings
 from analysis.history.snapshots import write_snapshot
-from analysis.pipeline import run_pipeline, write_artifacts
+from analysis.pipeline import PipelineResult, run_pipeline, write_artifacts
+from analysis.pipeline.runner import release_unused_memory
 from analysis.processes import checkpoint, descendants_die_with_me
 from analysis.publishing.folders import replace_folder, staging_folder
 from analysis.publishing.lock import build_lock
@@ -63,6 +65,20 @@ def _release(home: Home, settings: Settings, fill: Callable[[Path], dict[str, An
         return publish(home, staging, name, settings.history.keep)
 
 
+def _written_then_dropped(result: PipelineResult) -> Callable[[Path], dict[str, Any]]:
+    """``fill`` for :func:`_release`: writes ``result``'s artifacts, then lets the result go and
+    gives its memory back, so that the site renders without the pipeline's frames resident
+    (at 6 million users they held several GB while Sphinx and its kernels ran)."""
+    held = [result]
+
+    def fill(dest: Path) -> dict[str, Any]:
+        manifest = write_artifacts(dest, held.pop())
+        gc.collect()
+        release_unused_memory()
+        return manifest
+    return fill
+
+
 def build(data_path: Path, settings: Settings, home: Home, *, wait: bool = False,
           console: Console | None = None, log: Callable[[str], None] = print) -> Path:
     """Validate, segment, render and publish ``data_path`` as a new release."""
@@ -74,7 +90,9 @@ def build(data_path: Path, settings: Settings, home: Home, *, wait: bool = False
         log(f"pipeline: {time.perf_counter() - started:.1f} s")
         for sentence in result.documents["changes.json"]["summary"]:
             log(f"what changed: {sentence}")
-        release = _release(home, settings, lambda dest: write_artifacts(dest, result), log)
+        fill = _written_then_dropped(result)
+        del result
+        release = _release(home, settings, fill, log)
     log(f"published {release.name}: {home.site}/index.html")
     return release
 
