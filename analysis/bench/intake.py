@@ -41,7 +41,10 @@ from analysis.intake import reader
 from analysis.intake.columnar import typed_users
 from analysis.pipeline.nodes import find_placeholder
 
-#: The path the pipeline runs for each step (kept because it measured faster at 6M users).
+#: The path the pipeline runs for each step: the faster at 6M users (analysis/bench/measured/
+#: scale.json), except ``read``: polars read 1.3-1.8x faster at 1M-6M users in the committed run
+#: (2.5 s of a 475 s build at 6M) but ties in others, and pyarrow's parse errors name the line
+#: the validation gate reports; the saving is under 1 % of the build, so pyarrow stays.
 PIPELINE_USES = {"read": "pyarrow", "typing": "polars", "distinct": "polars",
                  "value_counts": "numpy"}
 
