@@ -55,9 +55,37 @@ def test_points_growth_ratio_and_projection():
     assert ahead["distinct_rows"] == pytest.approx(600_000 * 10**exponent, rel=1e-3)
     assert ahead["pairwise_work_ratio"] == pytest.approx(10 ** (2 * exponent), rel=1e-2)
     assert ahead["ward_seconds"] == pytest.approx(30.0 * 10 ** (2 * exponent), rel=1e-2)
+    assert ahead["silhouette_seconds"] == pytest.approx(15.0 * 10 ** (2 * exponent), rel=1e-2)
 
 
 def test_a_single_run_has_no_growth():
     doc = cost_document(scale(run(100_000, 20_000, 40.0, 900.0, 0.2)), "m.json")
     assert doc["growth_exponents"]["build_seconds"] is None
     assert doc["memory_ratio"] is None and doc["projection"] is None
+
+
+def test_the_committed_scale_run_reaches_costs_json():
+    """The file at [scale].measured (committed) is what the Method page draws: every run that
+    succeeded becomes a point, with its own figures."""
+    import json
+
+    from analysis.config import PROJECT_ROOT, load_config
+    from analysis.pipeline.documents import costs_doc
+
+    scale = load_config().scale
+    doc = costs_doc(scale)
+    measured = json.loads((PROJECT_ROOT / scale.measured).read_text(encoding="utf-8"))
+    runs = [r for r in measured.get("scale", measured)["runs"] if "error" not in r]
+    assert doc["measured"] and len(doc["points"]) == len(runs) >= 1
+    by_users = {r["users"]: r for r in runs}
+    for point in doc["points"]:
+        assert point["build_seconds"] == by_users[point["users"]]["build"]["seconds"]
+        assert point["distinct_rows"] == by_users[point["users"]]["distinct_rows"]
+
+
+def test_a_missing_measurement_is_reported_not_raised(tmp_path):
+    from analysis.config import load_config
+    from analysis.pipeline.documents import costs_doc
+
+    scale = load_config().scale.model_copy(update={"measured": "no/such/scale.json"})
+    assert costs_doc(scale) == {"measured": False, "source": "no/such/scale.json"}

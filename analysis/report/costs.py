@@ -49,16 +49,17 @@ def _point(run: dict[str, Any]) -> dict[str, Any]:
 
 def _projection(points: list[dict[str, Any]], distinct_exponent: float | None
                 ) -> dict[str, Any] | None:
-    """Distinct rows and exact-Ward seconds at ``PROJECTION_FACTOR`` times the largest run,
-    from the measured growth of distinct rows and Ward's cost in distinct rows squared."""
+    """Distinct rows and exact Ward and silhouette seconds at ``PROJECTION_FACTOR`` times the
+    largest run, from the measured growth of distinct rows and their cost in distinct rows
+    squared."""
     if distinct_exponent is None:
         return None
     top = points[-1]
     distinct = top["distinct_rows"] * PROJECTION_FACTOR ** distinct_exponent
     ratio = (distinct / top["distinct_rows"]) ** 2
     return {"users": top["users"] * PROJECTION_FACTOR, "distinct_rows": round(distinct),
-            "ward_seconds": None if top["ward_seconds"] is None
-            else round(top["ward_seconds"] * ratio, 1),
+            **{key: None if top[key] is None else round(top[key] * ratio, 1)
+               for key in ("ward_seconds", "silhouette_seconds")},
             "pairwise_work_ratio": round(ratio, 1)}
 
 

@@ -100,7 +100,7 @@ def _cost_table(points: list[dict]) -> str:
              "–" if p["ward_seconds"] is None else f.number(p["ward_seconds"]),
              "–" if p["silhouette_seconds"] is None else f.number(p["silhouette_seconds"]),
              f.count(p["peak_memory_mb"]),
-             {True: "identical", False: "DIFFERENT", None: "not checked"}[
+             {True: "identical", False: "DIFFERENT", None: "not run at this size"}[
                  p["ward_equals_float64_reference"]]] for p in points]
     return table(["Users", "Distinct rows", "Build (s)", "Ward (s)", "Silhouettes (s)",
                   "Peak memory (MiB)", "Ward vs float64 reference"], rows,
@@ -130,8 +130,10 @@ def _beyond_text(costs: dict) -> list[str]:
             f"{f.count(ahead['users'])} users the measured growth projects about "
             f"{f.count(ahead['distinct_rows'])} distinct rows, {ahead['pairwise_work_ratio']}x "
             "the pairwise work of the largest run"
-            + ("" if ahead["ward_seconds"] is None else
-               f" (about {f.count(ahead['ward_seconds'])} s of Ward on this machine)") + ". "
+            + ("" if None in (ahead["ward_seconds"], ahead["silhouette_seconds"]) else
+               f" (about {f.count(ahead['ward_seconds'])} s of Ward and "
+               f"{f.count(ahead['silhouette_seconds'])} s of silhouettes on this machine)")
+            + ". "
             "What grows with users is reading, typing, the feature transform and the "
             "GROUP BY that collapses users to distinct rows with their counts: that is the "
             "part to move to Spark or a SQL engine (DuckDB, BigQuery) next to the export, "
