@@ -102,8 +102,8 @@ def _cost_table(points: list[dict]) -> str:
              f.count(p["peak_memory_mb"]),
              {True: "identical", False: "DIFFERENT", None: "not run at this size"}[
                  p["ward_equals_float64_reference"]]] for p in points]
-    return table(["Users", "Distinct rows", "Build (s)", "Ward (s)", "Silhouettes (s)",
-                  "Peak memory (MiB)", "Ward vs float64 reference"], rows,
+    return table(["Users", "Distinct rows", "Build, seconds", "Ward, seconds",
+                  "Silhouettes, seconds", "Peak memory, MiB", "Ward vs float64 reference"], rows,
                  "The whole c2c build on generated exports (c2c bench --scale)")
 
 
