@@ -10,12 +10,31 @@ from sklearn.metrics import adjusted_rand_score, cohen_kappa_score, normalized_m
 from sklearn.metrics.cluster import contingency_matrix
 
 
+def shared_codes(labels_a: np.ndarray, labels_b: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                         np.ndarray]:
+    """Both labellings as int64 codes into their sorted union of values (the order
+    ``np.unique`` gives), and that union: ``(codes_a, codes_b, values)``.
+
+    Equal values get equal codes and codes sort as the values do, so every metric and table
+    below is the same on the codes as on the values (text labels of millions of users are
+    slow to sort and compare)."""
+    codes, values = pd.factorize(np.concatenate([np.asarray(labels_a, dtype=object),
+                                                 np.asarray(labels_b, dtype=object)]),
+                                 sort=True)
+    n = len(labels_a)
+    return codes[:n].astype(np.int64), codes[n:].astype(np.int64), np.asarray(values)
+
+
 def agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> dict[str, Any]:
-    """ARI, NMI and the contingency table (rows a, cols b) of two labellings of the same users."""
+    """ARI, NMI, raw agreement, Cohen's kappa and the contingency table (rows a, cols b) of two
+    labellings of the same users (integers, or text turned into :func:`shared_codes`)."""
+    labels_a, labels_b = np.asarray(labels_a), np.asarray(labels_b)
+    if labels_a.dtype.kind not in "iub" or labels_b.dtype.kind not in "iub":
+        labels_a, labels_b, _ = shared_codes(labels_a, labels_b)
     return {
         "ari": float(adjusted_rand_score(labels_a, labels_b)),
         "nmi": float(normalized_mutual_info_score(labels_a, labels_b)),
-        "agreement": float(np.mean(np.asarray(labels_a) == np.asarray(labels_b))),
+        "agreement": float(np.mean(labels_a == labels_b)),
         "kappa": float(cohen_kappa_score(labels_a, labels_b)),
         "contingency": contingency_matrix(labels_a, labels_b).tolist(),
     }
@@ -24,18 +43,26 @@ def agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> dict[str, Any]:
 def disagreements(a: np.ndarray, b: np.ndarray, segments: np.ndarray, top: int
                   ) -> list[dict[str, Any]]:
     """Who the users labelled differently are: per (a, b) pair off the diagonal, most users
-    first, the count and the ``top`` segments they come from. ``a``, ``b``, ``segments``
-    object[n] for the same users (labels comparable: same tier names, or canonical ids)."""
-    frame = pd.DataFrame({"a": np.asarray(a).astype(str), "b": np.asarray(b).astype(str),
-                          "segment": np.asarray(segments).astype(str)})
-    off = frame[frame["a"] != frame["b"]]
+    first, the count and the ``top`` segments they come from (most users first, then by name).
+    ``a``, ``b``, ``segments`` [n] for the same users (labels comparable: same tier names, or
+    canonical ids). Counted on integer codes: no text array of n users is made."""
+    code_a, code_b, values = shared_codes(a, b)
+    names = np.array([str(v) for v in values], dtype=object)
+    code_s, segment_values = pd.factorize(np.asarray(segments, dtype=object))
+    off = names[code_a] != names[code_b] if len(names) else np.zeros(len(code_a), bool)
+    n_v, n_s = len(values), len(segment_values)
+    keys, counts = np.unique((code_a[off] * n_v + code_b[off]) * n_s + code_s[off],
+                             return_counts=True)
+    pairs: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+        pair, seg = divmod(key, n_s)
+        x, y = divmod(pair, n_v)
+        pairs.setdefault((names[x], names[y]), []).append((str(segment_values[seg]), count))
     out = []
-    for (x, y), part in off.groupby(["a", "b"], sort=True):
-        by_segment = part["segment"].value_counts().sort_index().sort_values(
-            ascending=False, kind="stable").head(top)
-        out.append({"a": x, "b": y, "users": int(len(part)),
-                    "segments": [{"segment": seg, "users": int(n)}
-                                 for seg, n in by_segment.items()]})
+    for (x, y), by_segment in pairs.items():
+        ranked = sorted(by_segment, key=lambda sc: (-sc[1], sc[0]))[:top]
+        out.append({"a": x, "b": y, "users": sum(c for _, c in by_segment),
+                    "segments": [{"segment": seg, "users": c} for seg, c in ranked]})
     return sorted(out, key=lambda r: (-r["users"], r["a"], r["b"]))
 
 
