@@ -42,9 +42,9 @@ from analysis.intake.columnar import typed_users
 from analysis.pipeline.nodes import find_placeholder
 
 #: The path the pipeline runs for each step: the faster at 6M users (analysis/bench/measured/
-#: scale.json), except ``read``: polars read 1.3-1.8x faster at 1M-6M users in the committed run
-#: (2.5 s of a 475 s build at 6M) but ties in others, and pyarrow's parse errors name the line
-#: the validation gate reports; the saving is under 1 % of the build, so pyarrow stays.
+#: scale.json), except ``read``: polars read 1.7x faster at 1M users but ties at 6M (10.1 vs
+#: 10.2 s in the committed run; 1.2-1.5x faster in two other 6M runs), and pyarrow's parse
+#: errors name the line the validation gate reports; the saving is under 1 % of the build.
 PIPELINE_USES = {"read": "pyarrow", "typing": "polars", "distinct": "polars",
                  "value_counts": "numpy"}
 
