@@ -26,34 +26,30 @@ from typing import Any
 import numpy as np
 
 from analysis.clustering.distinct import Distinct
-from analysis.clustering.fastward import ward_flat_labels, ward_linkage
+from analysis.clustering.fastward import linkage_of_merges, ward_flat_labels, ward_linkage
 from analysis.clustering.ward_chain import ward_merges
-from analysis.clustering.ward_tree import relabel
 from analysis.config import Settings, load_config
-from analysis.features.transform import fit_transform_params, transform
 from analysis.intake import reader
 from analysis.intake.columnar import typed_users
-from analysis.pipeline.nodes import find_placeholder
+from analysis.pipeline.nodes import build_features, find_placeholder
 
 #: A number of scanned blocks no search reaches: no shared scans, no neighbour lists.
 NEVER = 10**9
 
 
 def distinct_features(path: Path, settings: Settings) -> Distinct:
-    """The distinct feature rows the build clusters, from the export at ``path``."""
-    raw = reader.read_raw_table(path, reader.InputLimits.of(settings.validation))
-    users = typed_users(raw)
-    censor = find_placeholder(users, settings.placeholder)["censor_days"]
-    return Distinct.of(transform(users, fit_transform_params(users, settings.features, censor)))
+    """The distinct feature rows the build clusters, from the export at ``path``, through the
+    pipeline's own nodes (reader, typing, placeholder bound, features)."""
+    users = typed_users(reader.read_raw_table(path, reader.InputLimits.of(settings.validation)))
+    placeholder = find_placeholder(users, settings.placeholder)
+    return build_features(users, settings.features, placeholder)[2]
 
 
 def float64_reference_linkage(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """:func:`ward_linkage` of ``rows`` float64[m, d] with weights ``counts`` int64[m], every
     scan in float64, one search at a time, no neighbour lists (the reference)."""
     w = counts.astype(np.float64)
-    first, second, heights = ward_merges(rows, w, np.float64, NEVER, NEVER)
-    order = np.argsort(heights, kind="mergesort")
-    return relabel(first[order], second[order], heights[order], w)
+    return linkage_of_merges(*ward_merges(rows, w, np.float64, NEVER, NEVER), w)
 
 
 def ward_exactness(distinct: Distinct, ks: list[int],

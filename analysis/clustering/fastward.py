@@ -102,7 +102,13 @@ def ward_linkage(U: np.ndarray, weights: np.ndarray) -> np.ndarray:
     w = _as_positive_weights(weights, U.shape[0])
     if U.shape[0] == 1:
         return np.empty((0, LINKAGE_COLUMNS), dtype=np.float64)
-    first, second, heights = ward_merges(U, w)
+    return linkage_of_merges(*ward_merges(U, w), w)
+
+
+def linkage_of_merges(first: np.ndarray, second: np.ndarray, heights: np.ndarray,
+                      w: np.ndarray) -> np.ndarray:
+    """scipy's linkage matrix float64[m - 1, 4] from the chain's merges in merge order (slots
+    int64[m - 1] and heights float64[m - 1], :func:`ward_merges`) and the weights float64[m]."""
     order = np.argsort(heights, kind="mergesort")  # scipy: stable sort of nn_chain merges
     return relabel(first[order], second[order], heights[order], w)
 

@@ -47,23 +47,31 @@ def disagreements(a: np.ndarray, b: np.ndarray, segments: np.ndarray, top: int
     ``a``, ``b``, ``segments`` [n] for the same users (labels comparable: same tier names, or
     canonical ids). Counted on integer codes: no text array of n users is made."""
     code_a, code_b, values = shared_codes(a, b)
-    names = np.array([str(v) for v in values], dtype=object)
+    names, (code_a, code_b) = _text_codes(values, code_a, code_b)
     code_s, segment_values = pd.factorize(np.asarray(segments, dtype=object))
-    off = names[code_a] != names[code_b] if len(names) else np.zeros(len(code_a), bool)
-    n_v, n_s = len(values), len(segment_values)
+    segment_names, (code_s,) = _text_codes(segment_values, code_s)
+    off = code_a != code_b
+    n_v, n_s = len(names), len(segment_names)
     keys, counts = np.unique((code_a[off] * n_v + code_b[off]) * n_s + code_s[off],
                              return_counts=True)
     pairs: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
         pair, seg = divmod(key, n_s)
         x, y = divmod(pair, n_v)
-        pairs.setdefault((names[x], names[y]), []).append((str(segment_values[seg]), count))
+        pairs.setdefault((names[x], names[y]), []).append((segment_names[seg], count))
     out = []
     for (x, y), by_segment in pairs.items():
         ranked = sorted(by_segment, key=lambda sc: (-sc[1], sc[0]))[:top]
         out.append({"a": x, "b": y, "users": sum(c for _, c in by_segment),
                     "segments": [{"segment": seg, "users": c} for seg, c in ranked]})
     return sorted(out, key=lambda r: (-r["users"], r["a"], r["b"]))
+
+
+def _text_codes(values: np.ndarray, *codes: np.ndarray) -> tuple[list[str], list[np.ndarray]]:
+    """Codes into ``values`` recoded into the distinct texts of the values (two values with
+    the same text share a code, as they would in a text column): (texts, recoded codes)."""
+    text_codes, texts = pd.factorize(np.array([str(v) for v in values], dtype=object))
+    return list(texts), [text_codes[c] for c in codes]
 
 
 def algorithms_agreement(user_labels: dict[tuple[str, int], np.ndarray],
