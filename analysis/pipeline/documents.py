@@ -33,8 +33,9 @@ from analysis.report.costs import cost_document
 from analysis.report.findings import build_findings
 from analysis.scoring.keys import integer_keys, label_table
 from analysis.scoring.model import build_model, contract
-from analysis.segments.baseline import baseline_document
+from analysis.segments.baseline import baseline_document, baseline_rule
 from analysis.segments.describe import Described, labels_table
+from analysis.segments.invariants import strong_rule_text, strong_rule_tiers, tiering_row
 from analysis.segments.profiles import PROFILE_COLUMNS, group_profiles, tier_crosstabs, tier_tests
 from analysis.segments.reasons import REASONS
 from analysis.segments.tiers import TIER_RULE, tier_counts
@@ -92,7 +93,23 @@ def segments_doc(censored: pd.DataFrame, described: Described, tiers: np.ndarray
     tiers, the baseline comparison (with kappa and who disagrees), cross-tabs."""
     return {"tier_rule": TIER_RULE, "solutions": described.summaries, **section,
             "baseline": baseline_document(tiers, baseline, segments, cfg, profiles.top_n),
+            "tierings": tierings(censored, tiers, baseline, section["recent_days"],
+                                 section["censor_days"], cfg),
             **tier_crosstabs(censored, tiers, profiles.top_n)}
+
+
+def tierings(censored: pd.DataFrame, tiers: np.ndarray, baseline: np.ndarray, recent_days: int,
+             censor_days: int | None, cfg: BaselineConfig) -> list[dict[str, Any]]:
+    """The published tiers, the strong rule and the configured baseline rule side by side:
+    sizes, agreement with the published tiers (kappa, ARI), trade per tier, broken promises
+    (:mod:`analysis.segments.invariants`). Days censored at the bound keep every promise's
+    meaning (the bound lies above the recent cut)."""
+    strong = strong_rule_tiers(censored, recent_days, censor_days)
+    return [tiering_row(name, rule, values, tiers, censored, recent_days, censor_days)
+            for name, rule, values in (
+                ("clustering tiers (published)", TIER_RULE, tiers),
+                ("strong rule", strong_rule_text(recent_days, censor_days), strong),
+                ("baseline rule", baseline_rule(cfg), baseline))]
 
 
 def profiles_doc(censored: pd.DataFrame, described: Described, tiers: np.ndarray,

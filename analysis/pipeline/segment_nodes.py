@@ -17,6 +17,7 @@ from analysis.features.placeholder import placeholder_mask
 from analysis.features.transform import RECENCY_COLUMN
 from analysis.segments.assign import assign_segments, segment_map, segment_table
 from analysis.segments.describe import Described
+from analysis.segments.premises import flag_sentence, premise_coverage
 from analysis.segments.reasons import reasons
 from analysis.segments.records import segment_records
 from analysis.segments.stability import segment_stability
@@ -85,6 +86,15 @@ def stability_of_segments(distinct: Distinct, boot: Bootstrap,
                              maps[solution_key(*key)])
 
 
+def with_premises(records: list[dict[str, Any]], users: pd.DataFrame, segments: np.ndarray,
+                  recent: int, bound: int | None) -> list[dict[str, Any]]:
+    """The records with each action's premises, the share of members for whom each holds, and
+    the sentence that flags a premise not true of every member (None: all hold)."""
+    coverage = premise_coverage(users, segments, records, recent, bound)
+    return [{**r, "premises": coverage[r["segment"]],
+             "premise_flag": flag_sentence(coverage[r["segment"]], r["size"])} for r in records]
+
+
 def segments_section(censored: pd.DataFrame, segments: np.ndarray,
                      maps: dict[str, dict[str, dict[str, str]]], chosen: dict[str, Any],
                      mask: np.ndarray, placeholder: dict[str, Any], recent: int,
@@ -96,8 +106,9 @@ def segments_section(censored: pd.DataFrame, segments: np.ndarray,
     return {
         "recent_days": recent, "censor_days": bound,
         "types": list(TYPE_IDS), "groups": dict(TYPE_GROUP), "group_labels": GROUP_LABELS,
-        "records": segment_records(censored, segments, table, mask, bound, recent, stability,
-                                   profiles.top_n),
+        "records": with_premises(segment_records(censored, segments, table, mask, bound,
+                                                 recent, stability, profiles.top_n),
+                                 censored, segments, recent, bound),
     }
 
 
@@ -111,6 +122,7 @@ def censoring_effect(users: pd.DataFrame, params_cfg: Any, placeholder: dict[str
     from analysis.clustering.ward import ward_over_k
     from analysis.features.activity import activity_scores
     from analysis.features.transform import fit_transform_params, transform
+    from analysis.features.placeholder import placeholder_mask
     from analysis.segments.tiers import tiers_from_scores
 
     out: dict[str, Any] = {"placeholder": placeholder,
@@ -131,6 +143,7 @@ def censoring_effect(users: pd.DataFrame, params_cfg: Any, placeholder: dict[str
                         dropna=False)
     days = users[RECENCY_COLUMN].to_numpy()
     never = np.isin(types, [t for t in TYPE_IDS if TYPE_GROUP[t] == "no_history"])
+    flagged = placeholder_mask(users["seniority"].to_numpy(), days, placeholder["placeholders"])
     out.update({
         "tiers_before": {t: int((before == t).sum()) for t in TIERS},
         "tiers_after": {t: int((tiers == t).sum()) for t in TIERS},
@@ -140,6 +153,7 @@ def censoring_effect(users: pd.DataFrame, params_cfg: Any, placeholder: dict[str
                           "median_days_uncensored": float(np.median(days[never]))
                           if never.any() else None,
                           "by_type": {t: {"users": int((types == t).sum()),
+                                          "on_placeholder": int((flagged & (types == t)).sum()),
                                           "median_days": float(np.median(days[types == t]))
                                           if (types == t).any() else None}
                                       for t in TYPE_IDS if TYPE_GROUP[t] == "no_history"}},

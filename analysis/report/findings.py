@@ -81,10 +81,12 @@ def how_we_know(manifest: dict[str, Any], metrics: dict[str, Any], chosen_row: d
     choice = metrics["choice"]
     return (f"{solution_name(choice['algorithm'], choice['k'])} on all "
             f"{f.count(manifest['rows_clustered'])} users, chosen by a stated rule among "
-            f"{len(metrics['rows'])} solutions; its groups re-form in "
-            f"{f.share(chosen_row['stability_min'])} or more of bootstrap resamples, and the "
-            f"tiers agree with a simple rule for {f.share(agreement['agreement_share'])} of users "
-            f"(chance-corrected: {readings.kappa_band(agreement['kappa'])}).")
+            f"{len(metrics['rows'])} solutions. When the users are drawn again at random and "
+            f"the clustering is refitted, even its least stable group keeps on average "
+            f"{f.share(chosen_row['stability_min'])} of its membership (the overlap of the group "
+            f"before and after), and the tiers agree with a simple rule for "
+            f"{f.share(agreement['agreement_share'])} of users (beyond what chance gives: "
+            f"{readings.kappa_band(agreement['kappa'])}).")
 
 
 def eligibility(metrics: dict[str, Any]) -> list[dict[str, Any]]:

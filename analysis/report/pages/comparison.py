@@ -98,3 +98,40 @@ def baseline_heatmap():
                                 "Tier from the clustering", "Tier from the rule",
                                 "Clustering tiers against the simple rule",
                                 "The diagonal is agreement"))
+
+
+PROMISES = (("active_not_recent", "“active” but last seen after the recent cut"),
+            ("recent_history_inactive", "seen recently with product history but “inactive”"),
+            ("unseen_active", "no login recorded since the placeholder bound but “active”"))
+
+
+def tierings_table() -> HTML:
+    """The published tiers, the strong rule and the baseline rule side by side: sizes,
+    agreement (kappa, ARI), trade held by "active", and users whose tier breaks its name."""
+    rows = []
+    for t in load("segments")["tierings"]:
+        broken = sum(t["violations"].values())
+        rows.append([t["name"], *(f.count(t["sizes"][tier]) for tier in ("inactive",
+                                                                         "moderate",
+                                                                         "active")),
+                     f.index(t["kappa"]), f.index(t["ari"]),
+                     f.share(t["trade"]["active"]["sold"]),
+                     f.share(t["trade"]["active"]["bought"]),
+                     f.share(t["trade"]["inactive"]["sold"]), f.count(broken)])
+    header = ["Tiering", "Inactive", "Moderate", "Active", "Kappa vs published",
+              "ARI vs published", "Units sold by active", "Units bought by active",
+              "Units sold by inactive", "Users whose tier contradicts its name"]
+    return block(table(header, rows, "Tierings compared (kappa and ARI: 1 = the same tiers as "
+                                     "the published ones)"))
+
+
+def tiering_rules() -> HTML:
+    """Each tiering's rule in words and which of its name's promises it breaks, with counts."""
+    items = []
+    for t in load("segments")["tierings"]:
+        broken = [f"{f.count(t['violations'][key])} users {words}" for key, words in PROMISES
+                  if t["violations"][key]]
+        items.append(f"{t['name'].capitalize()}: {t['rule']} "
+                     + ("Breaks: " + "; ".join(broken) + "." if broken
+                        else "Every user's tier is true to its name."))
+    return block(bullet_list(items))

@@ -51,6 +51,14 @@ def _profile_rows(record: dict[str, Any]) -> str:
     return "<dl>" + "".join(cells) + "</dl>"
 
 
+def _premises(record: dict[str, Any]) -> str:
+    """What the action assumes, and whether it holds for every member (flagged when not)."""
+    if record.get("premise_flag"):
+        return f'<p class="c2c-flag"><strong>Check:</strong> {esc(record["premise_flag"])}</p>'
+    words = ", ".join(p["words"] for p in record.get("premises", []))
+    return f'<p class="c2c-muted">Assumes (true of every member): {esc(words)}.</p>'
+
+
 def segment_cards(tier: str) -> HTML:
     """One card per segment of ``tier``: who, how many, profile, action, evidence, stability."""
     seg, findings = load("segments"), load("findings")
@@ -62,7 +70,7 @@ def segment_cards(tier: str) -> HTML:
             f"<p>{badge(tier)} <strong>{esc(f.count(r['size']))}</strong> users "
             f"({esc(f.share(r['share']))})</p>"
             f"<p><strong>Do:</strong> {esc(r['action'])}</p>"
-            f"<p><strong>Why:</strong> {esc(r['evidence'])}</p>{_profile_rows(r)}"
+            f"<p><strong>Why:</strong> {esc(r['evidence'])}</p>{_premises(r)}{_profile_rows(r)}"
             f'<p class="c2c-muted">Stable? {esc(plain[r["segment"]])}</p></div>')
     return block('<div class="c2c-segments">' + "".join(cards) + "</div>")
 

@@ -88,22 +88,51 @@ def segments_chart():
                        f"{biggest['segment']} with {biggest['text']} users.")
 
 
+def placeholder_sentence(effect: dict) -> str:
+    """The login placeholder in words, and why the dormant count differs from it."""
+    place, never = effect["placeholder"], effect["never_engaged"]["by_type"]
+    dormant = never["dormant"]
+    on_it = dormant.get("on_placeholder", dormant["users"])
+    elsewhere = place["flagged"] - on_it
+    days = f.count(place["censor_days"])
+    return (f"{f.count(place['flagged'])} users ({f.share(place['share'])}) have a placeholder "
+            f"date instead of a real last login, so we only know they have not logged in for "
+            f"at least {days} days. {f.count(dormant['users'])} users never did anything with "
+            f"products and have not logged in for {days}+ days (dormant): "
+            f"{f.count(on_it)} of them sit on the placeholder and "
+            f"{f.count(dormant['users'] - on_it)} really last logged in that long ago; the "
+            f"other {f.count(elsewhere)} placeholder users did something with products and sit "
+            f"in other segments. The never-engaged users seen more recently "
+            f"({f.count(never['idle']['users'])} idle, {f.count(never['visitors']['users'])} "
+            "recent visitors) need different handling.")
+
+
+def strong_rule_sentence() -> str:
+    """The published tiers against the strong one-sentence rule, in plain words."""
+    published, strong = load("segments")["tierings"][:2]
+    broken = sum(published["violations"].values())
+    return (f"A one-sentence rule ({strong['rule'].rstrip('.')}) agrees with the tiers for "
+            f"{f.share(strong['agreement_share'])} of users; its active users make "
+            f"{f.share(strong['trade']['active']['sold'])} of sales and "
+            f"{f.share(strong['trade']['active']['bought'])} of purchases (the tiers' active: "
+            f"{f.share(published['trade']['active']['sold'])} and "
+            f"{f.share(published['trade']['active']['bought'])}). "
+            + (f"{f.count(broken)} users have a tier that contradicts its name under the "
+               "clustering (details on the Comparison page), "
+               f"{f.count(sum(strong['violations'].values()))} under the rule."
+               if broken else "Every user's tier is true to its name."))
+
+
 def key_findings() -> HTML:
     """The main findings, each a statistic with its plain reading."""
     findings = load("findings")
     effect = findings["censoring"]
     items = [findings["choice"]["silhouette_text"],
              "Stability: " + findings["choice"]["stability_text"],
-             findings["agreement"]["baseline"]["reading"]]
+             findings["agreement"]["baseline"]["reading"], strong_rule_sentence()]
     if effect["applied"]:
         never = effect["never_engaged"]["by_type"]
-        items.insert(0, f"{f.count(effect['placeholder']['flagged'])} users "
-                        f"({f.share(effect['placeholder']['share'])}) have a placeholder date "
-                        "instead of a real last login; treating it as 'no login for at least "
-                        f"{f.count(effect['placeholder']['censor_days'])} days' splits the never-"
-                        f"engaged users into {f.count(never['dormant']['users'])} dormant and "
-                        f"{f.count(never['idle']['users'])} idle ones, who need different "
-                        "handling.")
+        items.insert(0, placeholder_sentence(effect))
     return block('<ul class="c2c-findings">' + "".join(f"<li>{esc(i)}</li>" for i in items)
                  + "</ul>")
 
