@@ -26,3 +26,12 @@ def solution_key(algorithm: str, k: int) -> str:
 def solution_name(algorithm: str, k: int) -> str:
     """The reader's name of one solution, e.g. ``K-Means, k = 4``."""
     return f"{ALGORITHM_NAMES.get(algorithm, algorithm)}, k = {int(k)}"
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the right number, e.g. ``1 expectation``, ``7 features``.
+
+    ``plural`` defaults to ``word + "s"``; pages never write "(s)".
+    """
+    n = int(n)
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"

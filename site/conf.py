@@ -72,7 +72,7 @@ html_theme_options = {
     "secondary_sidebar_items": {"**": ["page-toc"], "index": []},  # the answer gets the width
     "navbar_align": "left",
     "show_prev_next": True,
-    "header_links_before_dropdown": 8,
+    "header_links_before_dropdown": 9,
     "navigation_with_keys": False,
     "icon_links": [],
     "show_toc_level": 2,

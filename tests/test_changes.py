@@ -346,3 +346,18 @@ def test_real_release_with_shifted_recency(real_data, real_artifacts, tmp_path, 
     assert any(s.startswith("Recency shifted (PSI") and "major" in s for s in doc["summary"])
     assert any(s.startswith(("The active tier", "The moderate tier", "The inactive tier"))
                and "pp, 95% CI" in s for s in doc["summary"])
+
+
+def test_sentences_write_plurals_as_words():
+    """'1 expectation', '7 features': never '(s)' (issue 21)."""
+    from analysis.history.changes import validation_sentence
+    from analysis.vocabulary import counted
+    assert [counted(1, "expectation"), counted(7, "feature"), counted(0, "warning")] == \
+        ["1 expectation", "7 features", "0 warnings"]
+    diff = {"current_counts": {"failed_warning": 1, "expectations": 30},
+            "previous_counts": {"failed_warning": 0}, "new_warnings": ["a"], "resolved": [],
+            "changed": ["a"], "previous_status": "pass", "current_status": "warning"}
+    text = validation_sentence(diff)
+    assert "1 expectation changed status" in text and "new warning: a" in text
+    assert "(s)" not in validation_sentence({**diff, "changed": []})
+    assert "1 warning of 30 expectations" in validation_sentence({**diff, "changed": []})

@@ -218,8 +218,8 @@ def test_summary_answers_on_the_first_screen(open_page, site_artifacts):
     assert page.locator(".c2c-how a[href]").count() >= 1
     nav = page.locator(".bd-header .navbar-nav .nav-link").all_inner_texts()
     nav = [text.strip() for text in nav if text.strip()]
-    assert nav[:8] == ["Summary", "Segments", "Explore", "Score users", "Downloads",
-                       "Limitations", "Method", "Analysis"], nav
+    assert nav[:9] == ["Summary", "Segments", "Explore", "Score users", "Downloads",
+                       "Limitations", "Method", "Analysis", "What changed"], nav
     assert page.locator(".bd-header .dropdown-toggle", has_text="More").count() == 0
 
 

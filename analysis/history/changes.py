@@ -22,7 +22,7 @@ from analysis.history.drift import (
     validation_changes,
 )
 from analysis.history.snapshots import DISTRIBUTION_COLUMNS, snapshot_key, value_counts
-from analysis.vocabulary import solution_name
+from analysis.vocabulary import counted, solution_name
 
 # --------------------------------------------------------------------------------------------
 # sentences
@@ -93,14 +93,16 @@ def validation_sentence(diff: dict[str, Any]) -> str:
     warn_before = diff["previous_counts"].get("failed_warning", 0)
     parts = []
     if diff["new_warnings"]:
-        parts.append(f"new warning(s): {', '.join(diff['new_warnings'])}")
+        new = "new warning" if len(diff["new_warnings"]) == 1 else "new warnings"
+        parts.append(f"{new}: {', '.join(diff['new_warnings'])}")
     if diff["resolved"]:
         parts.append(f"resolved: {', '.join(diff['resolved'])}")
     if not diff["changed"]:
         return (f"Validation results are unchanged: status {diff['current_status']}, "
-                f"{warn_now} warning(s) of {counts.get('expectations', 0)} expectations.")
+                f"{counted(warn_now, 'warning')} of "
+                f"{counted(counts.get('expectations', 0), 'expectation')}.")
     return (f"Validation status {diff['previous_status']} → {diff['current_status']}; "
-            f"{len(diff['changed'])} expectation(s) changed status, warnings {warn_before} → "
+            f"{counted(len(diff['changed']), 'expectation')} changed status, warnings {warn_before} → "
             f"{warn_now}" + (f" ({'; '.join(parts)})" if parts else "") + ".")
 
 
@@ -122,7 +124,8 @@ def summary_sentences(doc: dict[str, Any], drift: DriftConfig) -> list[str]:
     out += [drift_sentence(r) for r in drifted]
     stable = [r for r in doc["drift"]["columns"] if r["verdict"] == "stable"]
     if stable and drifted:
-        out.append(f"The other {len(stable)} feature(s) are stable (PSI below "
+        verb = "is" if len(stable) == 1 else "are"
+        out.append(f"The other {counted(len(stable), 'feature')} {verb} stable (PSI below "
                    f"{drift.psi_moderate:g}).")
     elif stable:
         out.append(f"No feature drifted: every PSI is below {drift.psi_moderate:g} "

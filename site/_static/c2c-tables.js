@@ -48,8 +48,31 @@
     wrap.parentNode.insertBefore(tools, wrap.nextSibling);
   }
 
+  var SCROLLERS = ".c2c-table-wrap, .pst-scrollable-table-container, .table-wrapper";
+
+  /* A region that scrolls sideways is reachable by keyboard and named for screen readers
+   * (WCAG 2.1.1; axe's scrollable-region-focusable); re-checked when the width changes. */
+  function markScrollable() {
+    document.querySelectorAll(SCROLLERS).forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        var table = wrap.querySelector("table");
+        var caption = table && table.caption ? table.caption.textContent.trim() : "";
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", (caption || "Table") + " (scrolls sideways)");
+        wrap.classList.add("c2c-scrolls");
+      } else if (!scrolls && wrap.classList.contains("c2c-scrolls")) {
+        ["tabindex", "role", "aria-label"].forEach(function (a) { wrap.removeAttribute(a); });
+        wrap.classList.remove("c2c-scrolls");
+      }
+    });
+  }
+
   function start() {
     document.querySelectorAll("table.c2c-table").forEach(addButton);
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
   }
 
   if (document.readyState === "loading") {
