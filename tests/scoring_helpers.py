@@ -22,8 +22,16 @@ from analysis.scoring.keys import integer_keys, label_table
 from analysis.scoring.model import build_model, contract
 from analysis.segments.assign import segment_map
 from analysis.segments.reasons import REASONS
-from analysis.segments.tiers import tiers_from_scores
-from analysis.segments.types import TYPE_GROUP, TYPE_IDS, recent_cut_days, segment_types
+from analysis.segments.types import (
+    BANDS,
+    ROLES,
+    TIER_OF_TYPE,
+    TYPE_GROUP,
+    TYPE_IDS,
+    recent_cut_days,
+    segment_types,
+    tiers_of_types,
+)
 from analysis.vocabulary import TIERS, solution_key
 
 
@@ -55,16 +63,15 @@ def fit_test_model(users: pd.DataFrame, kmeans_ks: tuple[int, ...] = (3, 4),
     distinct = Distinct.of(transform(users, params))
     weights = score_weights(config.tiers.weights)
     types = segment_types(users, bound, recent_cut_days(users["daysSinceLastLogin"], bound))
+    tiers = tiers_of_types(types)
     solutions, labels, centroids, maps = [], {}, {}, {}
     for algorithm, k in [("kmeans", k) for k in kmeans_ks] + [("ward", k) for k in ward_ks]:
         key = solution_key(algorithm, k)
         labels[key], centroids[key] = _fit(algorithm, k, distinct.rows, seed)
         scores = activity_scores(centroids[key], weights)
-        tier_of = tiers_from_scores(scores)
-        maps[key] = segment_map(np.asarray(tier_of, dtype=object)[labels[key][distinct.inverse]],
-                                types, config.segments.min_segment_share)
+        maps[key] = segment_map(tiers, types, config.segments.min_segment_share)
         solutions.append({"algorithm": algorithm, "k": k, "centroids": centroids[key].tolist(),
-                          "tier_of_cluster": tier_of, "activity_score": scores.tolist(),
+                          "activity_score": scores.tolist(),
                           "sizes": np.bincount(labels[key][distinct.inverse], minlength=k)
                           .tolist()})
     first = np.empty(len(distinct.counts), dtype=np.int64)
@@ -79,7 +86,8 @@ def fit_test_model(users: pd.DataFrame, kmeans_ks: tuple[int, ...] = (3, 4),
             for p in found["placeholders"]]},
         "segments": {"recent_days": recent_cut_days(users["daysSinceLastLogin"], bound),
                      "censor_days": bound, "types": list(TYPE_IDS), "groups": dict(TYPE_GROUP),
-                     "labels": {}, "maps": maps},
+                     "tier_of_type": dict(TIER_OF_TYPE), "roles": list(ROLES),
+                     "bands": list(BANDS), "labels": {}, "maps": maps},
         "reasons": REASONS,
         "scoring": {"tie_tolerance": config.scoring.tie_tolerance,
                     "round_digits": config.scoring.round_digits},

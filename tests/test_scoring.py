@@ -100,7 +100,8 @@ def test_new_users_get_the_nearest_centroid_as_a_plain_numpy_reference(model):
         tolerance = 0.5 * 10.0 ** -digits + 1e-12
         np.testing.assert_allclose(got["distance"].to_numpy(), distance, rtol=0, atol=tolerance)
         np.testing.assert_allclose(got["margin"].to_numpy(), margin, rtol=0, atol=tolerance)
-        assert list(got["tier"]) == [sol["tier_of_cluster"][c] for c in cluster]
+        types = scoring.user_types(users, model)
+        assert list(got["tier"]) == [model["segments"]["tier_of_type"][t] for t in types]
         assert list(got.columns) == scoring.SCORED_COLUMNS
         assert set(got["algorithm"]) == {sol["algorithm"]} and set(got["k"]) == {sol["k"]}
 

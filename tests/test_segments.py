@@ -1,4 +1,4 @@
-"""Tier assignment by activity score (never by cluster index), baseline rule, profiles."""
+"""The tier rule (monotone, true to its names), types, segments, baseline rule, profiles."""
 
 import numpy as np
 import pandas as pd
@@ -11,12 +11,15 @@ from analysis.segments.assign import assign_segments, segment_map, segment_table
 from analysis.segments.baseline import baseline_tiers, confusion
 from analysis.segments.profiles import group_profiles, tier_tests
 from analysis.segments.reasons import reasons
-from analysis.segments.tiers import tier_counts, tiers_from_scores
+from analysis.segments.tiers import tier_counts
 from analysis.segments.types import (
+    TIER_OF_TYPE,
     TYPE_GROUP,
+    TYPE_IDS,
     jenks_two_classes,
     recent_cut_days,
     segment_types,
+    tiers_of_types,
 )
 from analysis.vocabulary import TIERS
 from tests.synthetic import make_users
@@ -24,35 +27,55 @@ from tests.synthetic import make_users
 CONFIG = load_config()
 RANK = {"inactive": 0, "moderate": 1, "active": 2}
 
-scores_strategy = st.lists(st.floats(0, 1, allow_nan=False), min_size=2, max_size=10, unique=True)
+R, B = 121, 691  # a recent cut and a placeholder bound (any R < B would do)
 
 
-@settings(max_examples=200, deadline=None)
-@given(scores_strategy)
-def test_higher_score_never_gets_a_lower_tier(scores):
-    tiers = tiers_from_scores(np.array(scores))
-    order = np.argsort(scores)
-    ranks = [RANK[tiers[i]] for i in order]
-    assert ranks == sorted(ranks)
-    assert tiers[int(np.argmin(scores))] == "inactive"
-    assert tiers[int(np.argmax(scores))] == "active"
-    if len(scores) >= 3:
-        assert set(tiers) == {"inactive", "moderate", "active"}
+def _one_user_each(days: list[int], **counts: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: [0] * len(days) for c in PRODUCT_COLUMNS})
+    for column, values in counts.items():
+        frame[column] = values
+    frame["daysSinceLastLogin"] = days
+    return frame
 
 
-@settings(max_examples=100, deadline=None)
-@given(scores_strategy, st.randoms())
-def test_tiers_follow_scores_not_cluster_numbers(scores, rnd):
-    perm = list(range(len(scores)))
-    rnd.shuffle(perm)
-    shuffled = np.array(scores)[perm]
-    original = tiers_from_scores(np.array(scores))
-    assert tiers_from_scores(shuffled) == [original[i] for i in perm]
+def test_tier_rule_at_the_cuts_and_one_day_past_them():
+    # no history: recent (R) is moderate, R + 1 is inactive; with history: R active,
+    # R + 1 moderate, B - 1 moderate, B inactive
+    days = [R, R + 1, B - 1, B, R, R + 1, B - 1, B, 0]
+    liked = [0, 0, 0, 0, 1, 1, 1, 1, 0]
+    frame = _one_user_each(days, socialProductsLiked=liked)
+    tiers = tiers_of_types(segment_types(frame, B, R)).tolist()
+    assert tiers == ["moderate", "inactive", "inactive", "inactive",
+                     "active", "moderate", "moderate", "inactive", "moderate"]
 
 
-def test_natural_breaks_keep_similar_scores_together():
-    tiers = tiers_from_scores(np.array([0.005, 0.053, 0.076, 0.141, 0.351, 0.434]))
-    assert tiers == ["inactive"] * 3 + ["moderate"] + ["active"] * 2
+def test_without_a_placeholder_bound_nobody_is_unseen():
+    frame = _one_user_each([10_000, 10_000], productsSold=[1, 0])
+    assert segment_types(frame, None, R).tolist() == ["lapsed_sellers", "idle"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 900), *[st.integers(0, 3)] * 5), min_size=2,
+                max_size=40))
+def test_more_recent_and_more_of_everything_is_never_a_lower_tier(rows):
+    frame = pd.DataFrame(rows, columns=["daysSinceLastLogin", *PRODUCT_COLUMNS])
+    rank = np.array([RANK[t] for t in tiers_of_types(segment_types(frame, B, R))])
+    days = frame["daysSinceLastLogin"].to_numpy()
+    counts = frame[PRODUCT_COLUMNS].to_numpy()
+    for a in range(len(frame)):
+        dominates = (days[a] <= days) & (counts[a] >= counts).all(axis=1)
+        assert (rank[a] >= rank[dominates]).all()
+
+
+def test_every_type_sits_in_exactly_one_tier_and_its_band_agrees():
+    assert set(TIER_OF_TYPE) == set(TYPE_IDS) and set(TIER_OF_TYPE.values()) == set(TIERS)
+    for type_id, tier in TIER_OF_TYPE.items():
+        if tier == "active":
+            assert type_id.startswith("recent_")
+        if type_id.startswith("unseen_") or type_id == "dormant":
+            assert tier == "inactive"
+        if type_id.startswith("recent_"):
+            assert tier == "active"
 
 
 def test_activity_score_is_weighted_mean_of_centroid():
@@ -145,13 +168,16 @@ def test_a_small_type_merges_its_whole_group_and_the_name_says_so():
 
 
 def test_types_follow_role_and_recency_band():
-    frame = pd.DataFrame({c: [0] * 7 for c in PRODUCT_COLUMNS})
+    frame = pd.DataFrame({c: [0] * 10 for c in PRODUCT_COLUMNS})
     frame.loc[[3, 4], "productsSold"] = 2
     frame.loc[5, "productsBought"] = 1
     frame.loc[6, "productsWished"] = 4
-    frame["daysSinceLastLogin"] = [700, 300, 10, 700, 10, 300, 10]
+    frame.loc[[7, 8], "productsListed"] = 3  # listed, never sold: listers
+    frame.loc[9, ["productsListed", "productsSold"]] = 1  # sold: a seller first
+    frame["daysSinceLastLogin"] = [700, 300, 10, 700, 10, 300, 10, 10, 691, 121]
     assert segment_types(frame, 691, 121).tolist() == [
-        "dormant", "idle", "visitors", "lapsed_sellers", "sellers", "lapsed_buyers", "likers"]
+        "dormant", "idle", "visitors", "unseen_sellers", "recent_sellers", "lapsed_buyers",
+        "recent_likers", "recent_listers", "unseen_listers", "recent_sellers"]
 
 
 def test_two_class_natural_break_equals_brute_force():

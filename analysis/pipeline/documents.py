@@ -38,7 +38,7 @@ from analysis.segments.describe import Described, labels_table
 from analysis.segments.invariants import strong_rule_text, strong_rule_tiers, tiering_row
 from analysis.segments.profiles import PROFILE_COLUMNS, group_profiles, tier_crosstabs, tier_tests
 from analysis.segments.reasons import REASONS
-from analysis.segments.tiers import TIER_RULE, tier_counts
+from analysis.segments.tiers import tier_counts, tier_rule
 from analysis.vocabulary import TIERS, solution_key
 
 VERSIONED_PACKAGES = ["numpy", "pandas", "scikit-learn", "scipy", "great_expectations",
@@ -91,7 +91,8 @@ def segments_doc(censored: pd.DataFrame, described: Described, tiers: np.ndarray
                  cfg: BaselineConfig, profiles: ProfilesConfig) -> dict[str, Any]:
     """``segments.json``: the tier rule, every solution's tiers, the segments inside the chosen
     tiers, the baseline comparison (with kappa and who disagrees), cross-tabs."""
-    return {"tier_rule": TIER_RULE, "solutions": described.summaries, **section,
+    return {"tier_rule": tier_rule(section["recent_days"], section["censor_days"]),
+            "solutions": described.summaries, **section,
             "baseline": baseline_document(tiers, baseline, segments, cfg, profiles.top_n),
             "tierings": tierings(censored, tiers, baseline, section["recent_days"],
                                  section["censor_days"], cfg),
@@ -107,7 +108,7 @@ def tierings(censored: pd.DataFrame, tiers: np.ndarray, baseline: np.ndarray, re
     strong = strong_rule_tiers(censored, recent_days, censor_days)
     return [tiering_row(name, rule, values, tiers, censored, recent_days, censor_days)
             for name, rule, values in (
-                ("clustering tiers (published)", TIER_RULE, tiers),
+                ("published tiers", tier_rule(recent_days, censor_days), tiers),
                 ("strong rule", strong_rule_text(recent_days, censor_days), strong),
                 ("baseline rule", baseline_rule(cfg), baseline))]
 
@@ -154,7 +155,8 @@ def model_doc(users: pd.DataFrame, params: list[dict[str, Any]], features: dict[
                                     for p in placeholder["placeholders"]]},
         "segments": {"recent_days": section["recent_days"],
                      "censor_days": section["censor_days"], "types": section["types"],
-                     "groups": section["groups"], "labels": labels, "maps": maps},
+                     "groups": section["groups"], "tier_of_type": section["tier_of_type"],
+                     "roles": section["roles"], "labels": labels, "maps": maps},
         "reasons": REASONS,
         "scoring": {"tie_tolerance": scoring.tie_tolerance, "round_digits": scoring.round_digits},
         "label_table": _label_table(users, params, distinct, solutions, chosen, scoring),

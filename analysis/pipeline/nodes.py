@@ -36,6 +36,7 @@ from analysis.intake.columnar import typed_users
 from analysis.intake.files import file_sha256
 from analysis.intake.reader import InputLimits, read_raw_table
 from analysis.segments.describe import Described, describe_solutions
+from analysis.segments.types import tiers_of_types
 from analysis.vocabulary import TIERS
 from validation.runner import format_summary, validate_users
 
@@ -111,11 +112,12 @@ def run_bootstrap(distinct: Distinct, solutions: dict[tuple[str, int], Solution]
 
 
 def describe(users: pd.DataFrame, distinct: Distinct,
-             solutions: dict[tuple[str, int], Solution], tiers: TiersConfig,
+             solutions: dict[tuple[str, int], Solution], types: np.ndarray, tiers: TiersConfig,
              profiles: ProfilesConfig) -> Described:
-    """Tiers, sizes and profiles (days censored) of every solution."""
-    return describe_solutions(users, distinct, solutions, score_weights(tiers.weights),
-                              profiles.top_n)
+    """Tiers inside each cluster, sizes and profiles (days censored) of every solution;
+    ``types`` object[n] every user's type (its tier follows from it)."""
+    return describe_solutions(users, distinct, solutions, tiers_of_types(types),
+                              score_weights(tiers.weights), profiles.top_n)
 
 
 def gaps(distinct: Distinct, metrics: list[dict[str, Any]], cfg: GapConfig

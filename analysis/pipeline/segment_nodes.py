@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.clustering.distinct import Distinct
-from analysis.clustering.solution import Solution
-from analysis.config import ProfilesConfig, SegmentsConfig, TiersConfig
+from analysis.config import ProfilesConfig, SegmentsConfig
 from analysis.evaluation.stability import Bootstrap
-from analysis.features.activity import PRODUCT_COLUMNS, score_weights
+from analysis.features.activity import PRODUCT_COLUMNS
 from analysis.features.placeholder import placeholder_mask
 from analysis.features.transform import RECENCY_COLUMN
 from analysis.segments.assign import assign_segments, segment_map, segment_table
@@ -21,13 +20,18 @@ from analysis.segments.premises import flag_sentence, premise_coverage
 from analysis.segments.reasons import reasons
 from analysis.segments.records import segment_records
 from analysis.segments.stability import segment_stability
+from analysis.segments.tiers import tier_rule
 from analysis.segments.types import (
+    BANDS,
     GROUP_LABELS,
+    ROLES,
+    TIER_OF_TYPE,
     TYPE_GROUP,
     TYPE_IDS,
     recent_cut_days,
     role_codes,
     segment_types,
+    tiers_of_types,
 )
 from analysis.vocabulary import TIERS, solution_key
 
@@ -68,22 +72,14 @@ def _rows_of(distinct: Distinct, values: np.ndarray) -> np.ndarray:
     return values[first]
 
 
-def stability_of_segments(distinct: Distinct, boot: Bootstrap,
-                          solutions: dict[tuple[str, int], Solution], described: Described,
-                          chosen: dict[str, Any], censored: pd.DataFrame,
-                          placeholder: dict[str, Any],
-                          maps: dict[str, dict[str, dict[str, str]]], tiers: TiersConfig
-                          ) -> dict[str, float]:
+def stability_of_segments(distinct: Distinct, boot: Bootstrap, chosen: dict[str, Any],
+                          censored: pd.DataFrame, placeholder: dict[str, Any],
+                          maps: dict[str, dict[str, dict[str, str]]]) -> dict[str, float]:
     """Mean bootstrap Jaccard of every segment of the chosen solution (same resamples)."""
-    key = (chosen["algorithm"], chosen["k"])
-    summary = next(s for s in described.summaries if (s["algorithm"], s["k"]) == key)
-    row_tiers = np.array([TIERS.index(t) for t in summary["tier_of_cluster"]],
-                         dtype=np.int64)[solutions[key].labels]
     row_days = _rows_of(distinct, censored[RECENCY_COLUMN].to_numpy(np.int64))
     row_roles = _rows_of(distinct, role_codes(censored[PRODUCT_COLUMNS].to_numpy(np.int64)))
-    return segment_stability(distinct, boot, key, score_weights(tiers.weights), row_tiers,
-                             row_days, row_roles, placeholder["censor_days"],
-                             maps[solution_key(*key)])
+    return segment_stability(distinct, boot, row_days, row_roles, placeholder["censor_days"],
+                             maps[solution_key(chosen["algorithm"], chosen["k"])])
 
 
 def with_premises(records: list[dict[str, Any]], users: pd.DataFrame, segments: np.ndarray,
@@ -106,42 +102,27 @@ def segments_section(censored: pd.DataFrame, segments: np.ndarray,
     return {
         "recent_days": recent, "censor_days": bound,
         "types": list(TYPE_IDS), "groups": dict(TYPE_GROUP), "group_labels": GROUP_LABELS,
+        "tier_of_type": dict(TIER_OF_TYPE), "roles": list(ROLES), "bands": list(BANDS),
+        "tier_rule": tier_rule(recent, bound),
         "records": with_premises(segment_records(censored, segments, table, mask, bound,
                                                  recent, stability, profiles.top_n),
                                  censored, segments, recent, bound),
     }
 
 
-def censoring_effect(users: pd.DataFrame, params_cfg: Any, placeholder: dict[str, Any],
-                     chosen: dict[str, Any], tiers: np.ndarray, types: np.ndarray,
-                     kmeans: Any, tiers_cfg: TiersConfig) -> dict[str, Any]:
-    """What handling the login placeholder changed: the chosen solution refitted on the
-    uncensored features (tiers before vs after) and the never-engaged users split by it."""
-    from analysis.clustering.kmeans import kmeans_fit
-    from analysis.clustering.solution import Solution, relabel
-    from analysis.clustering.ward import ward_over_k
-    from analysis.features.activity import activity_scores
-    from analysis.features.transform import fit_transform_params, transform
-    from analysis.features.placeholder import placeholder_mask
-    from analysis.segments.tiers import tiers_from_scores
-
+def censoring_effect(users: pd.DataFrame, placeholder: dict[str, Any], tiers: np.ndarray,
+                     types: np.ndarray) -> dict[str, Any]:
+    """What handling the login placeholder changed: the tiers had the placeholder's days been
+    read as real logins (no bound: the recent cut over all days, nobody unseen) against the
+    published tiers, and the never-engaged users split by it."""
     out: dict[str, Any] = {"placeholder": placeholder,
                            "applied": placeholder["censor_days"] is not None}
     if not out["applied"]:
         return out
-    distinct = Distinct.of(transform(users, fit_transform_params(users, params_cfg, None)))
-    weights = score_weights(tiers_cfg.weights)
-    k = chosen["k"]
-    if chosen["algorithm"] == "kmeans":
-        labels, centroids, _ = kmeans_fit(distinct.rows, distinct.counts, k, kmeans)
-        solution = relabel(Solution("kmeans", k, labels, centroids), weights)
-    else:
-        solution = ward_over_k(distinct, [k], weights)[1][k]
-    before = np.asarray(tiers_from_scores(activity_scores(solution.centroids, weights)),
-                        dtype=object)[solution.labels[distinct.inverse]]
+    days = users[RECENCY_COLUMN].to_numpy()
+    before = tiers_of_types(segment_types(users, None, recent_cut_days(days, None)))
     moved = pd.crosstab(pd.Categorical(before, TIERS), pd.Categorical(tiers, TIERS),
                         dropna=False)
-    days = users[RECENCY_COLUMN].to_numpy()
     never = np.isin(types, [t for t in TYPE_IDS if TYPE_GROUP[t] == "no_history"])
     flagged = placeholder_mask(users["seniority"].to_numpy(), days, placeholder["placeholders"])
     out.update({

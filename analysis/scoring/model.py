@@ -4,7 +4,7 @@ Python (``c2c score``) and the browser scorer read the same file and apply the s
 arithmetic; the browser takes its whole contract from it (columns, kinds, limits, tiers,
 colours, names, reason templates), nothing of the schema is retyped in JavaScript. Layout::
 
-    {"schema_version": 2,
+    {"schema_version": 3,
      "features": [{"name", "column", "offset", "censor", "cap", "lo", "hi", "invert",
                    "key_limit"}, ...],                    transform (analysis.features.transform)
      "formula": "...",
@@ -15,14 +15,17 @@ colours, names, reason templates), nothing of the schema is retyped in JavaScrip
      "algorithm_names": {...},
      "placeholder": {"censor_days", "offsets": [{"seniority_min", "seniority_max", "offset"}]},
      "segments": {"recent_days", "censor_days", "types": [...], "groups": {...},
-                  "labels": {segment: label}, "maps": {solution key: {tier: {type: segment}}}},
+                  "tier_of_type": {type: tier}, "roles": [...], "bands": [...],
+                  "tier_rule": "...", "labels": {segment: label},
+                  "maps": {solution key: {tier: {type: segment}}}},
      "reasons": {...templates...},
      "scoring": {"tie_tolerance", "round_digits"},
      "label_table": {"solutions", "keys", "labels"},      exact labels of training rows
-     "solutions": [{"algorithm", "k", "centroids", "tier_of_cluster", "activity_score",
-                    "sizes"}, ...]}
+     "solutions": [{"algorithm", "k", "centroids", "activity_score", "sizes"}, ...]}
 
-A user's cluster: the label table's when its integer key is there (every training user gets its
+A user's tier and type do not depend on the cluster: the type is role x recency band at the
+model's cuts and ``tier_of_type`` gives its tier (the same rule inside every cluster). A user's
+cluster: the label table's when its integer key is there (every training user gets its
 own cluster back, for every solution), else the nearest centroid (:mod:`.nearest`).
 """
 
@@ -34,7 +37,7 @@ from analysis.intake.kinds import EXPECTED_TEXT, anchored
 from analysis.intake.schema import COLUMNS, COUNT_COLUMNS, ID_COLUMN
 from analysis.vocabulary import ALGORITHM_NAMES, TIERS
 
-MODEL_SCHEMA_VERSION = 2
+MODEL_SCHEMA_VERSION = 3
 SENIORITY = "seniority"
 DAYS = "daysSinceLastLogin"
 

@@ -154,15 +154,20 @@ def pick_solution(model: dict[str, Any], algorithm: str | None = None,
                          f"{available}.") from None
 
 
-def user_segments(values: pd.DataFrame, tiers: np.ndarray, model: dict[str, Any],
-                  solution: str) -> np.ndarray:
-    """Segment of each scored user (object[n]): its tier and type through the solution's map;
-    a (tier, type) cell no training user had falls back to the tier and the type's group."""
+def user_types(values: pd.DataFrame, model: dict[str, Any]) -> np.ndarray:
+    """Type id of each scored user (object[n]): role x recency band at the model's cuts."""
     seg = model["segments"]
     roles = role_codes(values[PRODUCT_COLUMNS].to_numpy(np.int64))
     codes = type_codes(roles, values[DAYS_COLUMN].to_numpy(np.int64), seg["censor_days"],
                        seg["recent_days"])
-    types = np.asarray(seg["types"], dtype=object)[codes]
+    return np.asarray(seg["types"], dtype=object)[codes]
+
+
+def user_segments(types: np.ndarray, tiers: np.ndarray, model: dict[str, Any],
+                  solution: str) -> np.ndarray:
+    """Segment of each scored user (object[n]): its tier and type through the solution's map;
+    a (tier, type) cell no training user had falls back to the tier and the type's group."""
+    seg = model["segments"]
     mapping = seg["maps"][solution]
     out = np.empty(len(types), dtype=object)
     for i, (tier, t) in enumerate(zip(tiers, types, strict=True)):
@@ -204,14 +209,15 @@ def score_frame(typed: pd.DataFrame, model: dict[str, Any], algorithm: str | Non
     stored = stored_labels(integer_keys(values.to_numpy(), model["features"]),
                            model["label_table"], name)
     cluster = np.where(stored >= 0, stored, cluster)
-    tiers = np.asarray(sol["tier_of_cluster"], dtype=object)[cluster]
+    types = user_types(values, model)
+    tiers = pd.Series(types).map(model["segments"]["tier_of_type"]).to_numpy(object)
     n = len(typed)
     digits = rules["round_digits"]
     return pd.DataFrame({
         ID_COLUMN: typed[ID_COLUMN].to_numpy(dtype=np.int64),
         "cluster": cluster,
         "tier": pd.Categorical(tiers, categories=list(model["tiers"])),
-        "segment": user_segments(values, tiers, model, name),
+        "segment": user_segments(types, tiers, model, name),
         "reason": user_reasons(values, seniority, model),
         "distance": np.round(distance, digits),
         "margin": np.round(margin, digits),

@@ -1,5 +1,9 @@
 """Segments inside the tiers: tier x type, small groups merged, one action each.
 
+Every type belongs to one tier (:data:`analysis.segments.types.TIER_OF_TYPE`), so the tier
+of a segment is never contradicted by its band, and the types of different tiers get different
+actions.
+
 Within a tier every type (:mod:`analysis.segments.types`) of a group is its own segment when
 each holds at least ``[segments].min_segment_share`` of all users; otherwise the group's types
 in that tier form one segment named after the group, so a name always says exactly who is
@@ -16,45 +20,67 @@ import numpy as np
 from analysis.segments.types import GROUP_LABELS, SEGMENT_TYPES, TYPE_GROUP, TYPE_IDS
 from analysis.vocabulary import TIERS
 
-#: Action per type or merged group; (tier, name) entries override. ``{B}``: placeholder bound.
-ACTIONS: dict[Any, str] = {
-    "dormant": "No paid media: one low-cost reactivation e-mail (an app push for app owners), "
-               "then suppress from campaigns.",
+#: Action per type or merged group. ``{B}``: the placeholder bound. Channel by app ownership:
+#: an app push or in-app message only for users who have the app, e-mail for the rest.
+ACTIONS: dict[str, str] = {
+    "visitors": "Onboarding to a first like or wish-list entry: an in-app prompt for app owners, "
+                "an e-mail for the rest.",
+    "recent_sellers": "Seller tools: price suggestions, payout and shipping help, and a boost on "
+                      "their next listing.",
+    "recent_listers": "First-sale help: price suggestions and a visibility boost on the items "
+                      "they have listed.",
+    "recent_buyers": "Loyalty and cross-sell: recommendations from what they bought, early "
+                     "access to new items.",
+    "recent_likers": "Conversion nudge: price-drop alerts on items they liked or wished, and a "
+                     "first-purchase incentive.",
+    "recent": "Personalised recommendations from their own activity.",
     "idle": "Automated onboarding e-mail (popular items, how to like and save); no paid media.",
-    "visitors": "In-app onboarding: prompt a first like or wish-list entry.",
-    "no_history": "Automated onboarding e-mail and an in-app first-like prompt; no paid media.",
-    "lapsed_sellers": "Supply win-back: ask them to refresh or re-list items, with a fee "
-                      "discount on the next sale.",
-    "lapsed_buyers": "Win-back voucher on the next purchase; paid retargeting only for those "
-                     "seen in the last {B} days.",
-    "lapsed_likers": "Automated 'items you liked' and price-drop e-mails; no paid media.",
+    "lapsed_sellers": "Supply win-back: ask them to re-list, with a fee discount on the next "
+                      "sale.",
+    "lapsed_listers": "Listing win-back: remind them of the items they listed, with price "
+                      "suggestions for a first sale.",
+    "lapsed_buyers": "Win-back voucher on the next purchase; paid retargeting is allowed here "
+                     "(all were seen within the last {B} days).",
+    "lapsed_likers": "Automated 'items you liked or wished' and price-drop e-mails; no paid "
+                     "media.",
     "lapsed": "Win-back reminder built from their own history (items they liked, bought or "
               "listed).",
-    "sellers": "Seller tools: listing boosts, price suggestions, payout and shipping help.",
-    "buyers": "Loyalty and cross-sell: recommendations from their likes, early access.",
-    "likers": "Conversion nudge: price-drop alerts on liked or wished items and a "
-              "first-purchase incentive.",
-    "recent": "Personalised recommendations from their own activity.",
-    ("active", "lapsed"): "At-risk outreach: a personal e-mail and a loyalty incentive for "
-                          "high-value users who went quiet.",
+    "dormant": "No paid media: one low-cost reactivation e-mail (an app push for app owners), "
+               "then suppress from campaigns.",
+    "unseen_sellers": "One low-cost e-mail asking them to re-list, then suppress if they do not "
+                      "log in.",
+    "unseen_listers": "One low-cost e-mail about the items they listed, then suppress if they "
+                      "do not log in.",
+    "unseen_buyers": "One low-cost 'new arrivals' e-mail, then suppress if they do not log in.",
+    "unseen_likers": "One low-cost e-mail about the items they liked or wished, then suppress "
+                     "if they do not log in.",
+    "unseen": "One low-cost reminder from their own history, then suppress if they do not log "
+              "in.",
+    "no_history": "Automated onboarding e-mail (an app push for app owners); no paid media.",
 }
 
 
 #: The same actions in a few words (the Summary's one line per segment).
-SHORT_ACTIONS: dict[Any, str] = {
-    "dormant": "No paid media; one reactivation e-mail, then suppress",
+SHORT_ACTIONS: dict[str, str] = {
+    "visitors": "First-like prompt (in-app or e-mail)",
+    "recent_sellers": "Seller tools: pricing, payouts, a boost",
+    "recent_listers": "First-sale help on their listings",
+    "recent_buyers": "Loyalty and cross-sell",
+    "recent_likers": "Price-drop alerts and a first-purchase offer",
+    "recent": "Personalised recommendations",
     "idle": "Automated onboarding e-mail; no paid media",
-    "visitors": "In-app prompt for a first like",
-    "no_history": "Onboarding e-mail and first-like prompt",
     "lapsed_sellers": "Win back supply: re-list with a fee discount",
-    "lapsed_buyers": "Win-back voucher; retarget the recently seen",
+    "lapsed_listers": "Remind them of their listings",
+    "lapsed_buyers": "Win-back voucher and retargeting",
     "lapsed_likers": "'Items you liked' and price-drop e-mails",
     "lapsed": "Win-back reminder from their own history",
-    "sellers": "Seller tools: boosts, pricing, payouts",
-    "buyers": "Loyalty and cross-sell",
-    "likers": "Price-drop alerts and a first-purchase offer",
-    "recent": "Personalised recommendations",
-    ("active", "lapsed"): "Personal at-risk outreach with a loyalty incentive",
+    "dormant": "No paid media; one reactivation e-mail, then suppress",
+    "unseen_sellers": "One re-list e-mail, then suppress",
+    "unseen_listers": "One listings e-mail, then suppress",
+    "unseen_buyers": "One new-arrivals e-mail, then suppress",
+    "unseen_likers": "One liked-items e-mail, then suppress",
+    "unseen": "One reminder, then suppress",
+    "no_history": "Onboarding e-mail; no paid media",
 }
 
 
@@ -105,9 +131,9 @@ def label_and_action(segment: str, tier: str, censor_days: int | None, recent_da
                      ) -> tuple[str, str, str]:
     """The reader's label, the recommended action and its short form, of one segment."""
     name = segment.split("/", 1)[1]
-    labels = {t: label for t, _, label in SEGMENT_TYPES}
+    labels = {t[0]: t[2] for t in SEGMENT_TYPES}
     bound = "?" if censor_days is None else f"{censor_days:,}"
     label = (labels.get(name) or GROUP_LABELS[name]).format(B=bound, R=f"{recent_days:,}")
-    action = ACTIONS.get((tier, name), ACTIONS[name]).format(B=bound)
-    short = SHORT_ACTIONS.get((tier, name), SHORT_ACTIONS[name])
+    action = ACTIONS[name].format(B=bound)
+    short = SHORT_ACTIONS[name]
     return label, action, short

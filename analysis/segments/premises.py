@@ -28,6 +28,8 @@ PREMISE_TESTS: dict[str, tuple[str, Test]] = {
     "listed_or_sold": ("listed or sold something",
                        lambda u, r, b: (u["productsListed"].to_numpy() > 0)
                        | (u["productsSold"].to_numpy() > 0)),
+    "listed": ("has items listed", lambda u, r, b: u["productsListed"].to_numpy() > 0),
+    "never_sold": ("never sold anything", lambda u, r, b: u["productsSold"].to_numpy() == 0),
     "bought": ("bought something", lambda u, r, b: u["productsBought"].to_numpy() > 0),
     "never_bought": ("never bought anything",
                      lambda u, r, b: u["productsBought"].to_numpy() == 0),
@@ -46,32 +48,41 @@ PREMISE_TESTS: dict[str, tuple[str, Test]] = {
                 lambda u, r, b: u["hasAnyApp"].to_numpy().astype(bool)),
     "recent": ("seen within the recent cut", lambda u, r, b: u[DAYS].to_numpy() <= r),
     "not_recent": ("last seen after the recent cut", lambda u, r, b: u[DAYS].to_numpy() > r),
+    "seen": ("seen within the placeholder bound (a real recent-enough login)",
+             lambda u, r, b: (np.ones(len(u), bool) if b is None
+                              else u[DAYS].to_numpy() < b)),
     "unseen": ("no login recorded since the placeholder bound",
                lambda u, r, b: (np.zeros(len(u), bool) if b is None
                                 else u[DAYS].to_numpy() >= b)),
 }
 
 #: The premises of each action of :data:`analysis.segments.assign.ACTIONS`.
-PREMISES: dict[Any, tuple[str, ...]] = {
-    "dormant": ("no_history", "unseen"),
-    "idle": ("no_history", "not_recent"),
-    "visitors": ("no_history", "recent", "has_app"),
-    "no_history": ("no_history", "has_app"),
-    "lapsed_sellers": ("sold", "not_recent"),
-    "lapsed_buyers": ("bought", "not_recent"),
-    "lapsed_likers": ("liked", "not_recent"),
-    "lapsed": ("history", "not_recent"),
-    "sellers": ("sold", "recent"),
-    "buyers": ("bought", "liked", "recent"),
-    "likers": ("liked_or_wished", "never_bought", "recent"),
+PREMISES: dict[str, tuple[str, ...]] = {
+    "visitors": ("no_history", "recent"),
+    "recent_sellers": ("sold", "recent"),
+    "recent_listers": ("listed", "never_sold", "recent"),
+    "recent_buyers": ("bought", "recent"),
+    "recent_likers": ("liked_or_wished", "never_bought", "recent"),
     "recent": ("history", "recent"),
-    ("active", "lapsed"): ("traded", "not_recent"),
+    "idle": ("no_history", "not_recent", "seen"),
+    "lapsed_sellers": ("sold", "not_recent", "seen"),
+    "lapsed_listers": ("listed", "never_sold", "not_recent", "seen"),
+    "lapsed_buyers": ("bought", "not_recent", "seen"),
+    "lapsed_likers": ("liked_or_wished", "not_recent", "seen"),
+    "lapsed": ("history", "not_recent", "seen"),
+    "dormant": ("no_history", "unseen"),
+    "unseen_sellers": ("sold", "unseen"),
+    "unseen_listers": ("listed", "never_sold", "unseen"),
+    "unseen_buyers": ("bought", "unseen"),
+    "unseen_likers": ("liked_or_wished", "unseen"),
+    "unseen": ("history", "unseen"),
+    "no_history": ("no_history",),
 }
 
 
 def premises_of(tier: str, name: str) -> tuple[str, ...]:
-    """The premise ids of the action of segment ``tier/name``."""
-    return PREMISES.get((tier, name), PREMISES[name])
+    """The premise ids of the action of segment ``tier/name`` (the tier is implied by it)."""
+    return PREMISES[name]
 
 
 def premise_coverage(users: pd.DataFrame, segments: np.ndarray, records: list[dict[str, Any]],

@@ -219,7 +219,7 @@
     if (sol === undefined) throw new InputError(`No solution for algorithm=${algorithm} k=${k}.`);
     const key = `${sol.algorithm}_k${sol.k}`;  // vocabulary.solution_key
     return { algorithm: sol.algorithm, k: sol.k, centroids: sol.centroids,
-      tierOf: sol.tier_of_cluster, labelColumn: model.label_table.solutions.indexOf(key),
+      labelColumn: model.label_table.solutions.indexOf(key),
       map: model.segments.maps[key] || {} };
   }
 
@@ -263,16 +263,19 @@
     }).join(",");
   }
 
-  /** types.type_codes of one user: its index into model.segments.types. The role is the
-   * smallest role code among the product columns above 0 (0: no product history). */
+  /** types.type_codes of one user: its index into model.segments.types, band * roles + role.
+   * The role is the smallest role code among the product columns above 0 (0: no product
+   * history); the band is 0 recent (days <= the recent cut), 2 unseen (days >= the placeholder
+   * bound), 1 in between. */
   function typeIndex(scorer, values) {
     const codes = scorer.roleOf.filter((code, j) => code > 0 && values[j] > 0);
     const role = codes.length ? Math.min(...codes) : 0;
-    const { recent_days: recentDays, censor_days: censorDays } = scorer.model.segments;
+    const { recent_days: recentDays, censor_days: censorDays, roles } = scorer.model.segments;
     const days = values[scorer.daysFeature];
-    if (role > 0) return (days <= recentDays ? 5 : 2) + role;
-    if (days <= recentDays) return 2;
-    return censorDays !== null && days >= censorDays ? 0 : 1;
+    let band = 1;
+    if (days <= recentDays) band = 0;
+    else if (censorDays !== null && days >= censorDays) band = 2;
+    return band * roles.length + role;
   }
 
   /** placeholder.placeholder_mask of one user: 1 or 0; -1 when the sign-up age is unknown. */
@@ -311,8 +314,8 @@
     const stored = sol.labelColumn < 0 ? undefined
       : scorer.labelIndex.get(keyOf(scorer.features, values));
     const cluster = stored === undefined ? near.cluster : parseInt(stored[sol.labelColumn], 36);
-    const tier = sol.tierOf[cluster];
     const type = segments.types[typeIndex(scorer, values)];
+    const tier = segments.tier_of_type[type];
     const segment = (sol.map[tier] || {})[type] || `${tier}/${segments.groups[type]}`;
     return { cluster, tier, segment, reason: reasonOf(scorer, values, flag),
       tied: near.tied && stored === undefined,
