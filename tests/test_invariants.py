@@ -108,9 +108,9 @@ def test_premise_coverage_counts_members_and_flags_what_is_not_true_of_all():
 
     users = _users([10, 20, 30], sold=[1, 0, 2], bought=[0, 0, 1], liked=[1, 1, 0])
     users["hasAnyApp"] = [True, False, True]
-    segments = np.array(["active/sellers"] * 3, dtype=object)
-    records = [{"segment": "active/sellers", "size": 3}]
-    coverage = premise_coverage(users, segments, records, R, B)["active/sellers"]
+    segments = np.array(["active/recent_sellers"] * 3, dtype=object)
+    records = [{"segment": "active/recent_sellers", "size": 3}]
+    coverage = premise_coverage(users, segments, records, R, B)["active/recent_sellers"]
     by_id = {c["premise"]: c for c in coverage}
     assert by_id["sold"]["holds"] == 2 and by_id["sold"]["share"] == pytest.approx(2 / 3)
     assert by_id["recent"]["holds"] == 3
@@ -126,6 +126,38 @@ def test_real_segments_report_premise_coverage(real_artifacts):
         assert r["premises"], r["segment"]
         short = [p for p in r["premises"] if p["holds"] < r["size"]]
         assert (r["premise_flag"] is None) == (not short)
+        assert not short, (r["segment"], short)  # every premise holds for every member
         for p in r["premises"]:
             assert 0 <= p["holds"] <= r["size"]
             assert p["share"] == pytest.approx(p["holds"] / r["size"], abs=1e-6)
+
+
+def test_real_tiers_keep_every_promise_and_are_monotone(real_artifacts, real_data):
+    """On the real export: no tier contradicts its name or a segment's band, and a user at least
+    as recent as another with at least every behaviour count is never in a lower tier (all
+    pairs of distinct (days, counts) rows; zero violations)."""
+    import json
+
+    from analysis.intake.reader import load_users
+    from analysis.segments.types import TIER_OF_TYPE
+    from tests.limits import LIMITS
+
+    out, _ = real_artifacts
+    doc = json.loads((out / "segments.json").read_text())
+    labels = pd.read_parquet(out / "labels.parquet")
+    users = load_users(real_data, LIMITS).set_index("identifierHash").loc[labels["identifierHash"]]
+    published = doc["tierings"][0]
+    assert sum(published["violations"].values()) == 0
+    for r in doc["records"]:  # the segment's types all sit in the segment's tier
+        assert {TIER_OF_TYPE[m] for m in r["members"]} == {r["tier"]}
+    columns = ["daysSinceLastLogin", *PRODUCT_COLUMNS, "socialNbFollowers", "socialNbFollows"]
+    frame = users[columns].reset_index(drop=True)
+    frame["rank"] = labels["tier"].map({"inactive": 0, "moderate": 1, "active": 2}).to_numpy()
+    rows = frame.drop_duplicates().to_numpy(np.int64)
+    assert len(pd.DataFrame(rows[:, :-1]).drop_duplicates()) == len(rows)  # one tier per row
+    days, counts, rank = rows[:, 0], rows[:, 1:-1], rows[:, -1]
+    for start in range(0, len(rows), 512):
+        a = slice(start, start + 512)
+        dominates = ((days[a, None] <= days[None, :])
+                     & (counts[a, None, :] >= counts[None, :, :]).all(axis=2))
+        assert not (dominates & (rank[a, None] < rank[None, :])).any()

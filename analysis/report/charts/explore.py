@@ -47,39 +47,37 @@ def _point_rows(pca: dict[str, Any], keys: list[str]) -> list[dict[str, Any]]:
     pts = pca["points"]
     codes = ["".join(DIGITS[int(pts["labels"][key][p])] for key in keys)
              for p in range(len(pts["pc1"]))]
+    tiers = pts["tiers"][keys[0]]  # one tier rule inside every cluster: the same in all
     return [{"pc1": round(float(a), 3), "pc2": round(float(b), 3), "d": int(d), "l": int(li),
-             "c": c}
-            for a, b, d, li, c in zip(pts["pc1"], pts["pc2"], pts["daysSinceLastLogin"],
-                                      pts["socialProductsLiked"], codes, strict=True)]
+             "c": c, "tier": t}
+            for a, b, d, li, c, t in zip(pts["pc1"], pts["pc2"], pts["daysSinceLastLogin"],
+                                         pts["socialProductsLiked"], codes, tiers, strict=True)]
 
 
 def _cluster_table(profiles: dict[str, Any]) -> pd.DataFrame:
     """One row per (solution, cluster): tier, size, share, activity score and bar labels."""
     table = pd.DataFrame([{"sol": solution_key(c["algorithm"], c["k"]),
-                           "cluster": int(c["cluster"]), "tier": c["tier"],
+                           "cluster": int(c["cluster"]), "tier": c["main_tier"],
                            "size": int(c["size"]), "share": float(c["share"]),
                            "score": float(c["activity_score"]), "app": float(c["any_app_share"])}
                           for c in profiles["clusters"]])
     table["label"] = [f"{fmt.count(n)} ({fmt.share(sh)})"
                       for n, sh in zip(table["size"], table["share"], strict=True)]
-    table["name"] = [f"C{c} · {t}" for c, t in zip(table["cluster"], table["tier"], strict=True)]
+    table["name"] = [f"C{c} · mostly {t}"
+                     for c, t in zip(table["cluster"], table["tier"], strict=True)]
     return table
 
 
 def _scatter_panel(pca: dict[str, Any], keys: list[str], clusters: pd.DataFrame,
                    sel: _Selection) -> alt.LayerChart:
-    """Sampled users on PC1/PC2 coloured by the tier of their cluster in the selected solution,
-    with the cluster centres (sample means) labelled C0, C1, ..."""
+    """Sampled users on PC1/PC2 coloured by their own tier, with the selected solution's
+    cluster centres (sample means) labelled C0, C1, ..."""
     index_expr = json.dumps({key: i for i, key in enumerate(keys)})
     pick = (f"parseInt(substring(datum.c, {index_expr}[{sel.key}], "
             f"{index_expr}[{sel.key}] + 1), 36)")
-    tiers = alt.InlineData(values=[{"key": f"{sol}|{cluster}", "tier": tier} for sol, cluster, tier
-                                   in clusters[["sol", "cluster", "tier"]].itertuples(index=False)])
     points = _point_rows(pca, keys)
     base = alt.Chart(alt.InlineData(values=points)).transform_calculate(
-        sol=sel.key).transform_calculate(cluster=pick).transform_calculate(
-        key="datum.sol + '|' + datum.cluster").transform_lookup(
-        lookup="key", from_=alt.LookupData(data=tiers, key="key", fields=["tier"]))
+        sol=sel.key).transform_calculate(cluster=pick)
     evr = pca["explained_variance_ratio"]
     scatter = base.mark_circle(size=16, opacity=0.5).encode(
         x=alt.X("pc1:Q", title=f"PC1 ({fmt.share(evr[0])} of variance, unitless)"),
@@ -89,27 +87,26 @@ def _scatter_panel(pca: dict[str, Any], keys: list[str], clusters: pd.DataFrame,
                  alt.Tooltip("d:Q", title="Days since last login", format=","),
                  alt.Tooltip("l:Q", title="Products liked", format=",")])
     centres = base.transform_aggregate(
-        pc1="mean(pc1)", pc2="mean(pc2)", n="count()", groupby=["cluster", "tier"],
+        pc1="mean(pc1)", pc2="mean(pc2)", n="count()", groupby=["cluster"],
     ).transform_calculate(label="'C' + datum.cluster")
     halo = centres.mark_text(fontWeight="bold", fontSize=13, stroke="white",
                              strokeWidth=3).encode(
         x="pc1:Q", y="pc2:Q", text="label:N",
         tooltip=[alt.Tooltip("label:N", title="Cluster centre (sample mean)"),
-                 alt.Tooltip("tier:N", title="Tier"),
                  alt.Tooltip("n:Q", title="Sample points", format=",")])
     label = centres.mark_text(fontWeight="bold", fontSize=13, color="black").encode(
         x="pc1:Q", y="pc2:Q", text="label:N")
     return alt.layer(scatter, halo, label).properties(
         width=WIDTH - 100, height=360,
         title=_title("Users on the first two principal components",
-                     f"Sample of {fmt.count(len(points))} users, coloured by the tier of their "
-                     "cluster; C0, C1, … mark cluster centres"))
+                     f"Sample of {fmt.count(len(points))} users, coloured by their tier "
+                     "(the same rule inside every cluster); C0, C1, … mark cluster centres"))
 
 
 def _sizes_panel(clusters: pd.DataFrame, sel: _Selection) -> alt.LayerChart:
     """Users per cluster of the selected solution, most active cluster first."""
     sizes = alt.Chart(clusters).transform_filter(sel.rows).encode(
-        y=alt.Y("name:N", title="Cluster · tier",
+        y=alt.Y("name:N", title="Cluster · main tier",
                 sort=alt.EncodingSortField("score", op="max", order="descending")),
         x=alt.X("size:Q", title="Users (count)", axis=alt.Axis(format=",d")),
         tooltip=[alt.Tooltip("cluster:N", title="Cluster"), alt.Tooltip("tier:N", title="Tier"),
@@ -128,7 +125,7 @@ def _sizes_panel(clusters: pd.DataFrame, sel: _Selection) -> alt.LayerChart:
 def _profile_panel(profiles: dict[str, Any], sel: _Selection) -> alt.LayerChart:
     """Heatmap of the selected solution's cluster centres on every feature (scaled 0-1)."""
     rows = [{"sol": solution_key(c["algorithm"], c["k"]), "cluster": int(c["cluster"]),
-             "tier": c["tier"], "score": round(float(c["activity_score"]), 4),
+             "tier": f"mostly {c['main_tier']}", "score": round(float(c["activity_score"]), 4),
              "feature": FEATURE_LABELS.get(f, f), "v": round(float(v), 3)}
             for c in profiles["clusters"]
             for f, v in zip(profiles["features"], c["centroid_scaled"], strict=True)]
@@ -137,7 +134,7 @@ def _profile_panel(profiles: dict[str, Any], sel: _Selection) -> alt.LayerChart:
         row="'C' + datum.cluster + ' · ' + datum.tier").encode(
         x=alt.X("feature:N", sort=order, title="Feature (scaled 0-1)",
                 axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("row:N", title="Cluster · tier",
+        y=alt.Y("row:N", title="Cluster · main tier",
                 sort=alt.EncodingSortField("score", order="descending")))
     return alt.layer(
         base.mark_rect().encode(

@@ -92,24 +92,26 @@ def metrics_over_k(metrics: dict[str, Any], algorithms: tuple[str, ...] = ("kmea
 
 
 def sizes_by_k(profiles: dict[str, Any], algorithm: str) -> tuple[Any, str]:
-    """Stacked bars per k: cluster shares, coloured by the tier each cluster maps to."""
+    """Stacked bars per k: cluster shares, coloured by the tier most of each cluster's users
+    are in (the tiers are a rule inside every cluster, not a property of the cluster)."""
     df = pd.DataFrame([c for c in profiles["clusters"] if c["algorithm"] == algorithm])
-    df = df[["k", "cluster", "tier", "size", "share", "activity_score"]].copy()
+    df = df[["k", "cluster", "main_tier", "size", "share", "activity_score"]].rename(
+        columns={"main_tier": "tier"})
     df["tier_order"] = df["tier"].map({t: i for i, t in enumerate(TIERS)})
     chart = alt.Chart(df).mark_bar(stroke="white", strokeWidth=0.8).encode(
         x=alt.X("k:O", title="Number of clusters k"),
         y=alt.Y("share:Q", title="Share of users (%)", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("tier:N", scale=tier_scale(), sort=list(TIERS), title="Tier"),
+        color=alt.Color("tier:N", scale=tier_scale(), sort=list(TIERS), title="Most users are"),
         order=alt.Order("activity_score:Q"),
         tooltip=[alt.Tooltip("k:O", title="k"), alt.Tooltip("cluster:N", title="Cluster"),
-                 alt.Tooltip("tier:N", title="Tier"),
+                 alt.Tooltip("tier:N", title="Most users are"),
                  alt.Tooltip("size:Q", title="Users", format=","),
                  alt.Tooltip("share:Q", title="Share", format=".1%"),
                  alt.Tooltip("activity_score:Q", title="Activity score", format=fmt.d3("index"))],
     ).properties(width=WIDTH - 140, height=260, title=_title(
         f"Cluster sizes for each k, {ALGORITHM_NAMES[algorithm]}",
-        "One bar segment per cluster, coloured by the tier it is mapped to"))
+        "One bar segment per cluster, coloured by the tier most of its users are in"))
     smallest = df.loc[df["share"].idxmin()]
     return chart, (f"Stacked bars of cluster shares for each k of {ALGORITHM_NAMES[algorithm]}. "
                    f"The smallest cluster anywhere has {fmt.fine_share(smallest.share)} of users "
