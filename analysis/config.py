@@ -168,6 +168,13 @@ class BaselineConfig(Section):
         return _ordered(self, "active_days", "inactive_days")
 
 
+class DesignsConfig(Section):
+    """The design comparison (analysis/segments/designs.py): bootstrap resamples of the
+    clusterings that are not published (the published one reuses [stability])."""
+
+    resamples: Annotated[int, Field(ge=2, le=1000)]
+
+
 class PcaConfig(Section):
     sample_size: Annotated[int, Field(ge=100, le=5000)]
     random_state: NonNegativeInt
@@ -241,6 +248,7 @@ class Settings(Section):
     tiers: TiersConfig
     segments: SegmentsConfig
     baseline: BaselineConfig
+    designs: DesignsConfig
     pca: PcaConfig
     profiles: ProfilesConfig
     site: SiteConfig

@@ -29,12 +29,13 @@ def test_platform_defaults_count_as_no_social_activity(users):
     assert (X[:, FEATURE_NAMES.index("follows_excess")] == 0).all()
 
 
-def test_recent_login_scores_higher_than_old_login(users):
+def test_recency_stays_out_of_the_distance(users):
+    """Clusters describe what users do; the tiers read recency inside every cluster."""
     params = fit_transform_params(users, CONFIG.features, None)
-    col = FEATURE_NAMES.index("login_recency")
-    recent = transform(users.assign(daysSinceLastLogin=12), params)[:, col]
-    old = transform(users.assign(daysSinceLastLogin=700), params)[:, col]
-    assert (recent > old).all()
+    assert "daysSinceLastLogin" not in [p["column"] for p in params]
+    recent = transform(users.assign(daysSinceLastLogin=12), params)
+    old = transform(users.assign(daysSinceLastLogin=700), params)
+    assert (recent == old).all()
 
 
 def test_new_users_outside_fitted_range_are_clipped(users):

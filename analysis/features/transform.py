@@ -3,11 +3,13 @@
 Every feature is oriented so that higher = more active:
 
     x = clip((min(log1p(max(min(value, censor) - offset, 0)), cap) - lo) / (hi - lo), 0, 1)
-    x = 1 - x   for features marked ``invert`` (recency: fewer days since login = more active)
+    x = 1 - x   for features marked ``invert`` (none today)
 
-``censor`` applies to recency only: the login placeholder bound (:mod:`.placeholder`). Days
-since the last login at or beyond it read "no login recorded for at least that many days", the
-same value for all of them, so no distance depends on the unknown part (None: no placeholder).
+Recency (days since the last login) is not a feature: clusters describe what users do, and the
+tiers read recency inside every cluster (:mod:`analysis.segments.types`). ``censor`` would apply
+to a recency feature only (the login placeholder bound, :mod:`.placeholder`); with none in
+:data:`FEATURE_SPECS` every ``censor`` is None. The mechanism stays for the design comparison,
+which measures the clustering with recency in the distance (:mod:`analysis.segments.designs`).
 
 ``offset`` removes platform defaults (config ``[features]``); ``cap`` is a high quantile of the
 log1p values (config ``features.cap_quantile``) so that a handful of power sellers cannot stretch
@@ -53,9 +55,6 @@ FEATURE_SPECS: tuple[FeatureSpec, ...] = (
                 "Wish-list entries: purchase intent."),
     FeatureSpec("products_bought", "productsBought", None, False,
                 "Products bought: completed demand-side transactions."),
-    FeatureSpec("login_recency", "daysSinceLastLogin", None, True,
-                "Days since the last login, inverted: recent users score high; censored at "
-                "the login placeholder's bound (no login recorded for at least that long)."),
 )
 RECENCY_COLUMN = "daysSinceLastLogin"
 FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURE_SPECS)
@@ -63,6 +62,9 @@ FEATURE_COLUMNS: tuple[str, ...] = tuple(spec.column for spec in FEATURE_SPECS)
 
 #: Columns deliberately kept out of the distance, and why (shown on the site).
 EXCLUDED_COLUMNS: dict[str, str] = {
+    "daysSinceLastLogin": "Recency: kept out of the distance so that clusters describe what "
+                          "users do; the tiers read it inside every cluster, at the recent cut "
+                          "and the login placeholder's bound.",
     "seniority": "Sign-up cohort (two cohorts, 19 values): clustering on it would split users by "
                  "when they joined, not by what they do.",
     "seniorityAsMonths": "Redundant: seniority / 30.",

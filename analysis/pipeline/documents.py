@@ -88,11 +88,14 @@ def stability_doc(boot: Bootstrap, segments: dict[str, float], stability: Stabil
 
 def segments_doc(censored: pd.DataFrame, described: Described, tiers: np.ndarray,
                  baseline: np.ndarray, segments: np.ndarray, section: dict[str, Any],
-                 cfg: BaselineConfig, profiles: ProfilesConfig) -> dict[str, Any]:
+                 personas: dict[str, Any], designs: dict[str, Any], cfg: BaselineConfig,
+                 profiles: ProfilesConfig) -> dict[str, Any]:
     """``segments.json``: the tier rule, every solution's tiers, the segments inside the chosen
     tiers, the baseline comparison (with kappa and who disagrees), cross-tabs."""
     return {"tier_rule": tier_rule(section["recent_days"], section["censor_days"]),
             "solutions": described.summaries, **section,
+            "personas": {key: personas[key] for key in ("fidelity", "tree", "records")},
+            "designs": designs,
             "baseline": baseline_document(tiers, baseline, segments, cfg, profiles.top_n),
             "tierings": tierings(censored, tiers, baseline, section["recent_days"],
                                  section["censor_days"], cfg),

@@ -8,14 +8,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.clustering.distinct import Distinct
-from analysis.config import ProfilesConfig, SegmentsConfig
+from analysis.config import (
+    DesignsConfig,
+    FeaturesConfig,
+    KMeansConfig,
+    ProfilesConfig,
+    SegmentsConfig,
+    SelectionConfig,
+)
 from analysis.evaluation.stability import Bootstrap
 from analysis.features.activity import PRODUCT_COLUMNS
 from analysis.features.placeholder import placeholder_mask
 from analysis.features.transform import RECENCY_COLUMN
 from analysis.segments.assign import assign_segments, segment_map, segment_table
+from analysis.clustering.distinct import Distinct
+from analysis.clustering.solution import Solution
 from analysis.segments.describe import Described
+from analysis.segments.designs import compare_designs
+from analysis.segments.invariants import strong_rule_tiers
+from analysis.segments.personas import personas
 from analysis.segments.premises import flag_sentence, premise_coverage
 from analysis.segments.reasons import reasons
 from analysis.segments.records import segment_records
@@ -59,26 +70,46 @@ def chosen_segments(maps: dict[str, dict[str, dict[str, str]]], chosen: dict[str
     return assign_segments(tiers, types, maps[solution_key(chosen["algorithm"], chosen["k"])])
 
 
+def persona_section(distinct: Distinct, solutions: dict[tuple[str, int], Solution],
+                    chosen: dict[str, Any], params: list[dict[str, Any]], tiers: np.ndarray,
+                    segments: np.ndarray) -> dict[str, Any]:
+    """The chosen clustering's personas (threshold-tree leaves named by their tests), with
+    the tiers and segments inside each; ``user_personas`` int64[n] stays off the artifact."""
+    sol = solutions[(chosen["algorithm"], chosen["k"])]
+    return personas(distinct, sol.labels, sol.centroids, params, tiers, segments)
+
+
+def design_comparison(censored: pd.DataFrame, distinct: Distinct,
+                      solutions: dict[tuple[str, int], Solution], chosen: dict[str, Any],
+                      boot: Bootstrap, tiers: np.ndarray, types: np.ndarray,
+                      params: list[dict[str, Any]], recent: int, placeholder: dict[str, Any],
+                      feats: FeaturesConfig, kmeans: KMeansConfig, cfg: DesignsConfig,
+                      selection: SelectionConfig) -> dict[str, Any]:
+    """Designs (a), (b), (c) at the chosen k (:mod:`analysis.segments.designs`)."""
+    key = (chosen["algorithm"], chosen["k"])
+    sol = solutions[key]
+    weakest = next(r["min"] for r in boot.rows if (r["algorithm"], r["k"]) == key)
+    bound = placeholder["censor_days"]
+    published = {"distinct": distinct, "labels": sol.labels, "centroids": sol.centroids,
+                 "stability_min": weakest}
+    return compare_designs(censored, published, tiers, strong_rule_tiers(censored, recent, bound),
+                           types, params, feats, kmeans, boot, cfg.resamples,
+                           selection.min_stability, recent, bound)
+
+
 def user_reasons(users: pd.DataFrame, mask: np.ndarray, placeholder: dict[str, Any]
                  ) -> np.ndarray:
     """Every user's reason (object[n])."""
     return reasons(users, mask, placeholder["censor_days"])
 
 
-def _rows_of(distinct: Distinct, values: np.ndarray) -> np.ndarray:
-    """One user's value per distinct row (the users of a row share it): [m, ...]."""
-    first = np.empty(len(distinct.counts), dtype=np.int64)
-    first[distinct.inverse] = np.arange(len(distinct.inverse))
-    return values[first]
-
-
-def stability_of_segments(distinct: Distinct, boot: Bootstrap, chosen: dict[str, Any],
-                          censored: pd.DataFrame, placeholder: dict[str, Any],
-                          maps: dict[str, dict[str, dict[str, str]]]) -> dict[str, float]:
-    """Mean bootstrap Jaccard of every segment of the chosen solution (same resamples)."""
-    row_days = _rows_of(distinct, censored[RECENCY_COLUMN].to_numpy(np.int64))
-    row_roles = _rows_of(distinct, role_codes(censored[PRODUCT_COLUMNS].to_numpy(np.int64)))
-    return segment_stability(distinct, boot, row_days, row_roles, placeholder["censor_days"],
+def stability_of_segments(boot: Bootstrap, censored: pd.DataFrame, placeholder: dict[str, Any],
+                          chosen: dict[str, Any], maps: dict[str, dict[str, dict[str, str]]]
+                          ) -> dict[str, float]:
+    """Mean bootstrap Jaccard of every segment of the chosen solution (same resample seeds)."""
+    return segment_stability(censored[RECENCY_COLUMN].to_numpy(np.int64),
+                             role_codes(censored[PRODUCT_COLUMNS].to_numpy(np.int64)), boot,
+                             placeholder["censor_days"],
                              maps[solution_key(chosen["algorithm"], chosen["k"])])
 
 

@@ -8,7 +8,8 @@ colours, names, reason templates), nothing of the schema is retyped in JavaScrip
      "features": [{"name", "column", "offset", "censor", "cap", "lo", "hi", "invert",
                    "key_limit"}, ...],                    transform (analysis.features.transform)
      "formula": "...",
-     "required_columns": ["identifierHash", <feature columns>], "optional_columns": ["seniority"],
+     "required_columns": ["identifierHash", <feature columns>, "daysSinceLastLogin"],
+     "optional_columns": ["seniority"], "recency_column": "daysSinceLastLogin",
      "kinds": {column: {"pattern": regex, "expected": phrase}},  what a valid cell looks like
      "limits": {"non_negative": [columns], "maximum": {column: int}},
      "chosen": {"algorithm", "k"}, "tiers": [...], "tier_colors": {...},
@@ -43,8 +44,9 @@ DAYS = "daysSinceLastLogin"
 
 
 def contract(feature_columns: list[str], max_count: int, max_days: int) -> dict[str, Any]:
-    """Columns, kinds and value limits a scored row must meet (the row rules' data)."""
-    required = [ID_COLUMN, *feature_columns]
+    """Columns, kinds and value limits a scored row must meet (the row rules' data): the id,
+    the feature columns, then days since the last login (the tiers and reasons read it)."""
+    required = [ID_COLUMN, *feature_columns, *([DAYS] if DAYS not in feature_columns else [])]
     wanted = [*required, SENIORITY]
     return {
         "required_columns": required,
@@ -68,6 +70,7 @@ def build_model(feature_params: list[dict[str, Any]], formula: str,
         "features": feature_params,
         "formula": formula,
         **extras["contract"],
+        "recency_column": DAYS,
         "chosen": {"algorithm": chosen["algorithm"], "k": int(chosen["k"])},
         "tiers": list(TIERS),
         "tier_colors": extras["tier_colors"],

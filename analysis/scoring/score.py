@@ -200,13 +200,13 @@ def score_frame(typed: pd.DataFrame, model: dict[str, Any], algorithm: str | Non
     sol = pick_solution(model, algorithm, k)
     name = solution_key(sol["algorithm"], sol["k"])
     columns = [p["column"] for p in model["features"]]
-    ints = {c: typed[c].to_numpy(dtype=np.int64) for c in columns}
+    ints = {c: typed[c].to_numpy(dtype=np.int64) for c in model["required_columns"][1:]}
     values = pd.DataFrame(ints, copy=False)
-    X = transform(values.astype(np.float64), model["features"])
+    X = transform(values[columns].astype(np.float64), model["features"])
     rules = model["scoring"]
     cluster, distance, margin, tied = assign_nearest(
         X, np.asarray(sol["centroids"], dtype=np.float64), rules["tie_tolerance"])
-    stored = stored_labels(integer_keys(values.to_numpy(), model["features"]),
+    stored = stored_labels(integer_keys(values[columns].to_numpy(), model["features"]),
                            model["label_table"], name)
     cluster = np.where(stored >= 0, stored, cluster)
     types = user_types(values, model)

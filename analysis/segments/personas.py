@@ -1,11 +1,11 @@
-"""Each cluster (persona) named by what is true of every one of its members.
+"""Personas: the chosen clustering explained by a threshold tree, each leaf named by its tests.
 
-A cluster's name is built from its members' smallest and largest raw values, so every word
-holds for every member: "sold 1+" when no member sold nothing, "never bought" when no member
-bought, "seen within 121 days" when no member was seen later, and so on. Clusters with no such
-trait beyond their range are named "mixed behaviour" with the range of their most varied
-column. Days since the last login are censored at the placeholder bound (B): "no login
-recorded for B+ days" is all such a user's row can say.
+Every cluster of the chosen solution becomes one leaf of an IMM threshold tree
+(:mod:`analysis.clustering.threshold_tree`); a user's persona is the leaf its row reaches. The
+leaf's tests, written in raw units ("sold 3+", "never bought", "at most 3 followers"), are true
+of every member by construction, so the persona's name is. The tree agrees with the clustering
+for most users (``fidelity``: the share whose persona is their own cluster); the tiers are then
+identified inside every persona with the same rule (:mod:`analysis.segments.types`).
 """
 
 from __future__ import annotations
@@ -13,67 +13,95 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-#: Product columns in naming order, with the verb a fact uses.
-PRODUCT_VERBS = (("productsSold", "sold"), ("productsListed", "listed"),
-                 ("productsBought", "bought"), ("socialProductsLiked", "liked"),
-                 ("productsWished", "wished"))
-DAYS = "daysSinceLastLogin"
-#: At most this many "has done" facts in a name (the rest stay in ``facts``).
-MAX_POSITIVE = 3
+from analysis.clustering.distinct import Distinct
+from analysis.clustering.threshold_tree import apply_tree, fit_threshold_tree, leaf_paths
+from analysis.vocabulary import TIERS
 
-
-def _recency_fact(low: int, high: int, recent_days: int, censor_days: int | None) -> str | None:
-    if high <= recent_days:
-        return f"seen within {recent_days:,} days"
-    if censor_days is not None and low >= censor_days:
-        return f"no login recorded for {censor_days:,}+ days"
-    if low > recent_days:
-        return f"not seen within {recent_days:,} days"
-    return None
+#: The words of each feature's column: (noun phrase for counts, verb for products or None).
+FEATURE_WORDS = {"followers_excess": ("followers", None), "follows_excess": ("follows", None),
+                 "products_liked": ("likes", "liked"), "products_listed": ("listed", "listed"),
+                 "products_sold": ("sales", "sold"), "products_wished": ("wishes", "wished"),
+                 "products_bought": ("purchases", "bought")}
 
 
-def persona_facts(lows: dict[str, int], highs: dict[str, int], recent_days: int,
-                  censor_days: int | None) -> list[str]:
-    """Every fact true of all members of one cluster, from their per-column minimum ``lows``
-    and maximum ``highs`` (raw units, days censored): what they did, what none did, when seen."""
-    done = [f"{verb} {lows[c]:,}+" for c, verb in PRODUCT_VERBS if lows[c] > 0]
-    never = [verb for c, verb in PRODUCT_VERBS if highs[c] == 0]
-    facts = list(done)
-    if len(never) == len(PRODUCT_VERBS):
-        facts.append("no product history")
-    elif never:
-        facts.append("never " + ", ".join(never[:-1]) + (" or " if len(never) > 1 else "")
-                     + never[-1])
-    seen = _recency_fact(lows[DAYS], highs[DAYS], recent_days, censor_days)
-    if seen:
-        facts.append(seen)
-    return facts
+def scaled_value(param: dict[str, Any], raw: float) -> float:
+    """:func:`analysis.features.transform.transform` of one raw value of one feature."""
+    span = param["hi"] - param["lo"] if param["hi"] > param["lo"] else 1.0
+    logged = min(np.log1p(max(raw - param["offset"], 0.0)), param["cap"])
+    scaled = min(max((logged - param["lo"]) / span, 0.0), 1.0)
+    return 1.0 - scaled if param["invert"] else scaled
 
 
-def persona_name(facts: list[str]) -> str:
-    """A short name from the facts: up to MAX_POSITIVE "has done" facts, then the others."""
-    done = [f for f in facts if f[-1] == "+" and not f.startswith("no login")]
-    rest = [f for f in facts if f not in done]
-    words = done[:MAX_POSITIVE] + rest
-    return "; ".join(words) if words else "mixed behaviour (no trait shared by every member)"
+def raw_threshold(param: dict[str, Any], threshold: float) -> int:
+    """The largest whole raw value whose scaled value is <= ``threshold`` (threshold < 1,
+    feature not inverted): "scaled <= threshold" is "raw <= this" for every user."""
+    span = param["hi"] - param["lo"] if param["hi"] > param["lo"] else 1.0
+    guess = int(np.floor(np.expm1(threshold * span + param["lo"]) + param["offset"]))
+    guess = max(guess, 0)
+    while scaled_value(param, guess + 1) <= threshold:
+        guess += 1
+    while guess > 0 and scaled_value(param, guess) > threshold:
+        guess -= 1
+    return guess
 
 
-def personas(users: pd.DataFrame, labels: np.ndarray, k: int, recent_days: int,
-             censor_days: int | None) -> list[dict[str, Any]]:
-    """Name and facts of every cluster 0..k-1: ``users`` n rows (raw columns, days censored),
-    ``labels`` int[n]. An empty cluster gets no facts."""
-    columns = [c for c, _ in PRODUCT_VERBS] + [DAYS]
-    grouped = users[columns].groupby(np.asarray(labels), sort=True)
-    lows, highs = grouped.min(), grouped.max()
-    out = []
-    for c in range(k):
-        if c not in lows.index:
-            out.append({"name": "empty", "facts": []})
-            continue
-        facts = persona_facts({col: int(lows.at[c, col]) for col in columns},
-                              {col: int(highs.at[c, col]) for col in columns},
-                              recent_days, censor_days)
-        out.append({"name": persona_name(facts), "facts": facts})
-    return out
+def condition_words(name: str, low: int | None, high: int | None) -> str:
+    """One feature's tests in words: raw values > ``low`` and <= ``high`` (None: no bound)."""
+    noun, verb = FEATURE_WORDS.get(name, (name, None))
+    if verb is not None:
+        if high == 0:
+            return f"never {verb}"
+        if high is None:
+            return f"{verb} {low + 1:,}+"
+        if low is None:
+            return f"{verb} at most {high:,}"
+        return f"{verb} {low + 1:,}–{high:,}"
+    if high is None:
+        return f"{low + 1:,}+ {noun}"
+    if low is None:
+        return f"at most {high:,} {noun}"
+    return f"{low + 1:,}–{high:,} {noun}"
+
+
+def path_words(path: list[tuple[int, str, float]], params: list[dict[str, Any]]) -> list[str]:
+    """A leaf's tests merged per feature (tightest bounds), in the order first tested."""
+    bounds: dict[int, list[int | None]] = {}
+    for j, op, t in path:
+        low, high = bounds.setdefault(j, [None, None])
+        raw = raw_threshold(params[j], t)
+        if op == "<=":
+            bounds[j][1] = raw if high is None else min(high, raw)
+        else:
+            bounds[j][0] = raw if low is None else max(low, raw)
+    return [condition_words(params[j]["name"], low, high) for j, (low, high) in bounds.items()]
+
+
+def personas(distinct: Distinct, labels: np.ndarray, centroids: np.ndarray,
+             params: list[dict[str, Any]], tiers: np.ndarray, segments: np.ndarray
+             ) -> dict[str, Any]:
+    """The persona of every user (int64[n] under ``"user_personas"``) and one record per
+    persona: name, tests, users, fidelity, users per tier and per segment.
+
+    ``labels`` int[m] the chosen clusters on the distinct rows, ``centroids`` float64[k, f],
+    ``tiers`` and ``segments`` object[n] over users."""
+    nodes = fit_threshold_tree(distinct.rows, distinct.counts.astype(np.float64), labels,
+                               centroids)
+    leaf = apply_tree(nodes, distinct.rows)
+    paths = leaf_paths(nodes)
+    user_leaf = leaf[distinct.inverse]
+    same = distinct.counts[leaf == labels].sum()
+    records = []
+    for c in range(len(centroids)):
+        members = user_leaf == c
+        words = path_words(paths.get(c, []), params)
+        seg_names, seg_counts = np.unique(segments[members].astype(str), return_counts=True)
+        records.append({
+            "persona": c, "name": "; ".join(words) if words else "everyone",
+            "tests": words, "users": int(members.sum()),
+            "own_cluster": int(distinct.counts[(leaf == c) & (labels == c)].sum()),
+            "tiers": {t: int((tiers[members] == t).sum()) for t in TIERS},
+            "segments": dict(zip(seg_names.tolist(), map(int, seg_counts), strict=True))})
+    return {"user_personas": user_leaf,
+            "fidelity": round(float(same / distinct.n_users), 6),
+            "tree": nodes, "records": records}

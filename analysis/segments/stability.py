@@ -2,7 +2,7 @@
 
 A user's segment follows from its type (role x recency band) and the tier rule
 (:mod:`analysis.segments.types`); neither depends on the clusters, so what a resample can move
-is the recent cut, re-estimated on the resampled users. Every distinct row falls in a type and,
+is the recent cut, re-estimated on the resampled users. Every (days, role) pair falls in a type and,
 through the full fit's segment map, in a segment. A segment's score is its mean Jaccard with
 the same-named segment over the resamples, on the users present in each resample
 (clusterboot's convention). Segments are matched by name: no best-match search is needed.
@@ -27,22 +27,27 @@ def _type_segments(mapping: dict[str, dict[str, str]], names: list[str]) -> np.n
     return lookup
 
 
-def segment_stability(distinct: Distinct, boot: Bootstrap, row_days: np.ndarray,
-                      row_roles: np.ndarray, censor_days: int | None,
-                      mapping: dict[str, dict[str, str]]) -> dict[str, float]:
+def segment_stability(days: np.ndarray, roles: np.ndarray, boot: Bootstrap,
+                      censor_days: int | None, mapping: dict[str, dict[str, str]]
+                      ) -> dict[str, float]:
     """Mean bootstrap Jaccard of every segment of the full fit's segment map ``mapping``.
 
-    ``row_days`` int64[m] each distinct row's censored days since login, ``row_roles``
-    int64[m] its role code; the resamples are ``boot``'s (same seeds and sizes).
+    ``days`` int64[n] every user's censored days since login, ``roles`` int64[n] its role code.
+    Users collapse to distinct (days, role) pairs; each resample draws ``boot.size`` users with
+    replacement with ``boot``'s seeds (the same seeds as the clusters' resamples, drawn over
+    these pairs instead of the feature rows, since recency is not a feature).
     """
+    pairs = Distinct.of(np.column_stack([days, roles]).astype(np.float64))
+    row_days = pairs.rows[:, 0].astype(np.int64)
+    row_roles = pairs.rows[:, 1].astype(np.int64)
     names = sorted({name for by_type in mapping.values() for name in by_type.values()})
     lookup = _type_segments(mapping, names)
-    counts = distinct.counts.astype(np.float64)
+    counts = pairs.counts.astype(np.float64)
     cut = recent_cut_days(row_days, censor_days, counts)
     original = lookup[type_codes(row_roles, row_days, censor_days, cut)]
     totals = np.zeros(len(names))
     for seed in boot.seeds:
-        boot_w = resample_weights(distinct, seed, boot.size)
+        boot_w = resample_weights(pairs, seed, boot.size)
         cut = recent_cut_days(row_days, censor_days, boot_w.astype(np.float64))
         again = lookup[type_codes(row_roles, row_days, censor_days, cut)]
         present = boot_w > 0

@@ -130,8 +130,8 @@
   // ---- The model, ready for scoring
   /** What scoring needs, looked up once. `model` is model.json, `contract` the page's block
    * {schema_columns, scored_columns, role_of_column}. The model's contract puts the id column
-   * first in required_columns, the sign-up age is its one optional column and recency its one
-   * inverted feature (analysis/scoring/model.py, features/transform.py). */
+   * first in required_columns and the sign-up age is its one optional column; a user's
+   * `values` are the other required columns as numbers, in that order (analysis/scoring/model.py). */
   function prepare(model, contract) {
     const rules = {};
     for (const column of model.required_columns.concat(model.optional_columns)) {
@@ -144,15 +144,14 @@
         nonNegative: model.limits.non_negative.includes(column),
         maximum: maximum === undefined ? null : String(maximum) };
     }
-    const featureIndex = Object.fromEntries(model.features.map((p, j) => [p.column, j]));
-    const days = model.features.find((p) => p.invert).column;
-    return { model, rules, featureIndex, daysColumn: days, idColumn: model.required_columns[0],
-      daysCell: model.required_columns.indexOf(days), daysFeature: featureIndex[days],
-      featureCells: model.features.map((p) => model.required_columns.indexOf(p.column)),
-      seniorityColumn: model.optional_columns.length ? model.optional_columns[0] : null,
+    const valueColumns = model.required_columns.slice(1);
+    const valueIndex = Object.fromEntries(valueColumns.map((column, j) => [column, j]));
+    const days = model.recency_column;
+    return { model, rules, valueIndex, daysColumn: days, idColumn: model.required_columns[0],
+      daysCell: model.required_columns.indexOf(days), daysValue: valueIndex[days],
       features: model.features.map((p) => ({ ...p, censor: p.censor ?? null,
-        span: p.hi - p.lo > 0 ? p.hi - p.lo : 1.0 })),
-      roleOf: model.features.map((p) => contract.role_of_column[p.column] || 0),
+        at: valueIndex[p.column], span: p.hi - p.lo > 0 ? p.hi - p.lo : 1.0 })),
+      roleOf: valueColumns.map((column) => contract.role_of_column[column] || 0),
       schemaColumns: new Set(contract.schema_columns), scoredColumns: contract.scored_columns,
       labelIndex: new Map(model.label_table.rows.map((row) => row.split(" "))) };
   }
@@ -207,7 +206,7 @@
       reasons.push(`duplicate ${scorer.idColumn} (first seen on line ${firstLine.get(id)})`);
     } else if (id !== null) firstLine.set(id, line);
     if (reasons.length) return { reasons, id, values: null, flag: null };
-    const values = scorer.featureCells.map((i) => Number(cells[i].canon));
+    const values = cells.slice(1).map((cell) => Number(cell.canon));
     return { reasons, id, values, flag: placeholderFlag(scorer, signUpAge, values) };
   }
 
@@ -223,11 +222,11 @@
       map: model.segments.maps[key] || {} };
   }
 
-  /** transform.transform of one user: raw whole numbers `values` (feature order) -> `x`. */
+  /** transform.transform of one user: raw whole numbers `values` -> features `x`. */
   function transformRow(features, values, x) {
     for (let j = 0; j < features.length; j++) {
       const p = features[j];
-      const v = p.censor === null ? values[j] : Math.min(values[j], p.censor);
+      const v = p.censor === null ? values[p.at] : Math.min(values[p.at], p.censor);
       const logged = Math.min(Math.log1p(Math.max(v - p.offset, 0)), p.cap);
       const scaled = Math.min(Math.max((logged - p.lo) / p.span, 0), 1);
       x[j] = p.invert ? 1 - scaled : scaled;
@@ -257,8 +256,8 @@
 
   /** keys.integer_keys of one user, written as the label table's rows write it. */
   function keyOf(features, values) {
-    return features.map((p, j) => {
-      const v = p.censor === null ? values[j] : Math.min(values[j], p.censor);
+    return features.map((p) => {
+      const v = p.censor === null ? values[p.at] : Math.min(values[p.at], p.censor);
       return Math.min(Math.max(v - Math.trunc(p.offset), 0), p.key_limit);
     }).join(",");
   }
@@ -271,10 +270,9 @@
     const codes = scorer.roleOf.filter((code, j) => code > 0 && values[j] > 0);
     const role = codes.length ? Math.min(...codes) : 0;
     const { recent_days: recentDays, censor_days: censorDays, roles } = scorer.model.segments;
-    const days = values[scorer.daysFeature];
-    let band = 1;
-    if (days <= recentDays) band = 0;
-    else if (censorDays !== null && days >= censorDays) band = 2;
+    const days = values[scorer.daysValue];
+    const unseen = censorDays !== null && days >= censorDays;
+    const band = days <= recentDays ? 0 : unseen ? 2 : 1;
     return band * roles.length + role;
   }
 
@@ -282,7 +280,7 @@
   function placeholderFlag(scorer, signUpAge, values) {
     if (signUpAge === null) return -1;
     const age = Number(signUpAge);
-    const offset = age - values[scorer.daysFeature];
+    const offset = age - values[scorer.daysValue];
     return scorer.model.placeholder.offsets.some((p) => age >= p.seniority_min &&
       age <= p.seniority_max && offset === p.offset) ? 1 : 0;
   }
@@ -290,11 +288,11 @@
   /** reasons.reason_of: the user's product facts, then when they were last seen. */
   function reasonOf(scorer, values, flag) {
     const words = scorer.model.reasons;
-    const facts = words.facts.filter(([column]) => values[scorer.featureIndex[column]] > 0)
-      .map(([column, template]) => template.replace("{}", values[scorer.featureIndex[column]]));
+    const facts = words.facts.filter(([column]) => values[scorer.valueIndex[column]] > 0)
+      .map(([column, template]) => template.replace("{}", values[scorer.valueIndex[column]]));
     const activity = facts.length ? facts.slice(0, words.max_facts).join(words.separator)
       : words.no_history;
-    const days = values[scorer.daysFeature];
+    const days = values[scorer.daysValue];
     const censorDays = scorer.model.placeholder.censor_days;
     let when = words.days.replace("{}", days);
     if (flag === 1) when = words.placeholder.replace("{}", days);
@@ -331,7 +329,7 @@
     const row = checkRow(scorer, at, header.map((c) => cells[c] ?? ""), 2, new Map());
     if (row.reasons.length) return { reasons: row.reasons };
     const sol = solutionOf(scorer, choice.algorithm, choice.k);
-    const scratch = { x: new Float64Array(row.values.length), d: new Float64Array(sol.k) };
+    const scratch = { x: new Float64Array(scorer.features.length), d: new Float64Array(sol.k) };
     return { id: row.id, ...scoreRow(scorer, sol, row.values, row.flag, scratch) };
   }
 

@@ -277,7 +277,7 @@ if (IN_WORKER) importScripts("scorer-core.js");
   /** Generator: the part of a run that does not depend on the solution: records read and
    * checked a step at a time (only a rejected row keeps its cells), then the file-level faults.
    * Returns `checked`: {header, extraColumns, rowsIn, accepted: {ids, lines: Int32Array,
-   * values: Int32Array(n x features), flags: Int8Array}, rejected: {cells, line, reason}}. */
+   * values: Int32Array(n x value columns), flags: Int8Array}, rejected: {cells, line, reason}}. */
   function* checkSteps(scorer, text, label) {
     const reader = { text, pos: 0, line: 1, quoteAt: -1 };
     const accepted = { ids: [], lines: [], values: [], flags: [] };
@@ -321,13 +321,14 @@ if (IN_WORKER) importScripts("scorer-core.js");
     const sol = core.solutionOf(scorer, choice.algorithm, choice.k);
     const { ids, lines, values, flags } = checked.accepted;
     const [n, f] = [ids.length, scorer.features.length];
+    const w = scorer.model.required_columns.length - 1;  // values per row: all but the id
     const scored = { ids: ids.slice(), line: lines.slice(), cluster: new Int32Array(n),
       tier: new Uint8Array(n), segment: new Uint16Array(n), reason: new Array(n),
       distance: new Float64Array(n), margin: new Float64Array(n), tied: new Uint8Array(n) };
     const segments = new Map();
     const scratch = { x: new Float64Array(f), d: new Float64Array(sol.k) };
     for (let i = 0; i < n; i++) {
-      const got = core.scoreRow(scorer, sol, values.subarray(i * f, i * f + f), flags[i], scratch);
+      const got = core.scoreRow(scorer, sol, values.subarray(i * w, i * w + w), flags[i], scratch);
       if (!segments.has(got.segment)) segments.set(got.segment, segments.size);
       scored.cluster[i] = got.cluster;
       scored.tier[i] = scorer.model.tiers.indexOf(got.tier);
