@@ -55,9 +55,13 @@ def test_decisions_name_every_feature_and_exclusion(users):
 
 
 def test_recency_is_censored_at_the_placeholder_bound(users):
-    """Beyond the bound every user reads "no login for at least that long": one value."""
+    """Design (a)'s recency feature (analysis/segments/designs.py): beyond the bound every user
+    reads "no login for at least that long": one value."""
+    from analysis.segments.designs import recency_param
+
     bound = int(users["daysSinceLastLogin"].quantile(0.6))
-    params = fit_transform_params(users, CONFIG.features, bound)
+    params = [*fit_transform_params(users, CONFIG.features, bound),
+              recency_param(users, CONFIG.features, bound)]
     recency = [p for p in params if p["column"] == "daysSinceLastLogin"][0]
     assert recency["censor"] == bound
     assert all(p["censor"] is None for p in params if p is not recency)

@@ -64,8 +64,10 @@ def condition_words(name: str, low: int | None, high: int | None) -> str:
     return f"{low + 1:,}–{high:,} {noun}"
 
 
-def path_words(path: list[tuple[int, str, float]], params: list[dict[str, Any]]) -> list[str]:
-    """A leaf's tests merged per feature (tightest bounds), in the order first tested."""
+def path_bounds(path: list[tuple[int, str, float]], params: list[dict[str, Any]]
+                ) -> dict[int, list[int | None]]:
+    """A leaf's tests merged per feature into raw bounds {feature: [above, at_most]} (None: no
+    bound), in the order first tested: a member's raw value v has above < v <= at_most."""
     bounds: dict[int, list[int | None]] = {}
     for j, op, t in path:
         low, high = bounds.setdefault(j, [None, None])
@@ -74,7 +76,7 @@ def path_words(path: list[tuple[int, str, float]], params: list[dict[str, Any]])
             bounds[j][1] = raw if high is None else min(high, raw)
         else:
             bounds[j][0] = raw if low is None else max(low, raw)
-    return [condition_words(params[j]["name"], low, high) for j, (low, high) in bounds.items()]
+    return bounds
 
 
 def personas(distinct: Distinct, labels: np.ndarray, centroids: np.ndarray,
@@ -94,11 +96,15 @@ def personas(distinct: Distinct, labels: np.ndarray, centroids: np.ndarray,
     records = []
     for c in range(len(centroids)):
         members = user_leaf == c
-        words = path_words(paths.get(c, []), params)
+        bounds = path_bounds(paths.get(c, []), params)
+        words = [condition_words(params[j]["name"], low, high)
+                 for j, (low, high) in bounds.items()]
         seg_names, seg_counts = np.unique(segments[members].astype(str), return_counts=True)
         records.append({
             "persona": c, "name": "; ".join(words) if words else "everyone",
             "tests": words, "users": int(members.sum()),
+            "bounds": [{"column": params[j]["column"], "above": low, "at_most": high}
+                       for j, (low, high) in bounds.items()],
             "own_cluster": int(distinct.counts[(leaf == c) & (labels == c)].sum()),
             "tiers": {t: int((tiers[members] == t).sum()) for t in TIERS},
             "segments": dict(zip(seg_names.tolist(), map(int, seg_counts), strict=True))})

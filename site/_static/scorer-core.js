@@ -263,9 +263,8 @@
   }
 
   /** types.type_codes of one user: its index into model.segments.types, band * roles + role.
-   * The role is the smallest role code among the product columns above 0 (0: no product
-   * history); the band is 0 recent (days <= the recent cut), 2 unseen (days >= the placeholder
-   * bound), 1 in between. */
+   * Role: the smallest role code among the product columns above 0 (0: no product history);
+   * band: 0 recent (days <= the recent cut), 2 unseen (days >= the placeholder bound), else 1. */
   function typeIndex(scorer, values) {
     const codes = scorer.roleOf.filter((code, j) => code > 0 && values[j] > 0);
     const role = codes.length ? Math.min(...codes) : 0;

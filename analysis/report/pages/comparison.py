@@ -135,3 +135,62 @@ def tiering_rules() -> HTML:
                      + ("Breaks: " + "; ".join(broken) + "." if broken
                         else "Every user's tier is true to its name."))
     return block(bullet_list(items))
+
+
+def _design_verdict(row: dict) -> str:
+    if row["chosen"]:
+        return "chosen"
+    if row["qualifies"]:
+        return "qualifies"
+    why = []
+    if row["broken_promises"]:
+        why.append(f"{f.count(row['broken_promises'])} users' tiers contradict their names")
+    if row["monotone"]["pairs"]:
+        why.append(f"{f.count(row['monotone']['pairs'])} pairs break the order")
+    return "fails: " + "; ".join(why or ["its weakest cluster is unstable"])
+
+
+def designs_table() -> HTML:
+    """Designs (a), (b), (c) side by side on every criterion, with the verdict of the rule."""
+    doc = load("segments")["designs"]
+    rows = [[f"({r['design']}) {r['name']}", f.count(r["broken_promises"]),
+             f.count(r["monotone"]["pairs"]), f.index(r["kappa_strong_rule"]),
+             f.share(r["active_sold"]), f.share(r["active_bought"]),
+             f.count(r["types_in_several_tiers"]), f.index(r["silhouette"]),
+             f.index(r["silhouette_without_zero"]), f.minus(f.index(
+                 r["weakest_cluster_silhouette"])), f.index(r["stability_min"]),
+             f.index(r["cluster_tier_nmi"]), f.share(r["tree_fidelity"]), _design_verdict(r)]
+            for r in doc["rows"]]
+    header = ["Design", "Users whose tier contradicts its name", "Pairs breaking the order",
+              "Kappa vs strong rule", "Units sold by active", "Units bought by active",
+              "Behaviour types split over tiers", "Silhouette", "Silhouette without all-zero "
+              "users", "Weakest cluster's silhouette", "Weakest cluster's stability",
+              "Clusters vs tiers (NMI)", "Named by a threshold tree (fidelity)", "Verdict"]
+    return block(table(header, rows, f"Three designs at k = {doc['k']}, measured on all users "
+                                     "with the same criteria"))
+
+
+def design_choice() -> HTML:
+    """The rule that picks the design, and what the chosen design gives up, in numbers."""
+    doc = load("segments")["designs"]
+    rows = {r["design"]: r for r in doc["rows"]}
+    text = [f"The rule: {doc['rule']}"]
+    chosen = rows.get(doc["chosen"]) if doc["chosen"] else None
+    if chosen is None:
+        text.append("No design qualifies on this data: the published tiers are design (b)'s "
+                    "rule, and this page says so.")
+        return block(paragraphs(text))
+    text.append(f"Design ({chosen['design']}) is chosen: {chosen['name']}.")
+    for r in doc["rows"]:
+        if r is chosen or not r["qualifies"]:
+            continue
+        trade = (f"Design ({r['design']}) also keeps every promise; its clusters share more with "
+                 f"the tiers (NMI {f.index(r['cluster_tier_nmi'])} against "
+                 f"{f.index(chosen['cluster_tier_nmi'])}), so inside its clusters there is less "
+                 "left to find")
+        if r["silhouette_without_zero"] > chosen["silhouette_without_zero"]:
+            trade += (f", although they separate better once the all-zero users are left out "
+                      f"(silhouette {f.index(r['silhouette_without_zero'])} against "
+                      f"{f.index(chosen['silhouette_without_zero'])})")
+        text.append(trade + ".")
+    return block(paragraphs(text))

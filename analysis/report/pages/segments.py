@@ -24,21 +24,46 @@ UNITS = (("sold", "Units sold"), ("bought", "Units bought"), ("listed", "Listed 
 
 
 def rule() -> HTML:
-    """How tiers and segments are made, with this build's cut points."""
+    """How personas, tiers and segments are made, with this build's cut points."""
     seg = load("segments")
     bound = seg["censor_days"]
     unseen = (f"no login recorded for {f.count(bound)}+ days (the login placeholder's bound)"
               if bound is not None else "not seen for a long time")
     return block(paragraphs([
-        "Tiers come from the chosen clustering: each cluster is inactive, moderate or active by "
-        "the activity of its centre. Inside each tier, segments group users a CRM team would "
-        "treat differently: what they have done (sold or listed, bought, only liked or wished, "
-        "nothing at all) and when they were last seen (recent: within "
-        f"{f.count(seg['recent_days'])} days, the natural break in measured recency; unseen: "
-        f"{unseen}; lapsed: in between).",
+        "The clusters describe what users do (likes, wishes, listings, sales, purchases, "
+        "followers and follows; when they last logged in is left out). Inside every cluster the "
+        "same rule finds the active, moderate and inactive users: " + seg["tier_rule"],
+        "Inside each tier, segments group users a CRM team would treat differently: what they "
+        "have done (sold, listed without selling yet, bought, only liked or wished, nothing at "
+        f"all) and when they were last seen (recent: within {f.count(seg['recent_days'])} days, "
+        f"the natural break in measured recency; unseen: {unseen}; lapsed: in between). Every "
+        "kind of user sits in exactly one tier, so a segment's name never contradicts its tier.",
         "A segment too small to run a campaign on is merged with the other segments of its kind "
         "in the same tier, never with users of another kind: nobody who ever liked, listed, sold, "
         "wished or bought sits in a never-engaged segment."]))
+
+
+def personas() -> HTML:
+    """The chosen clustering's personas: what every member has in common, and its tiers."""
+    doc = load("segments")["personas"]
+    labels = {r["segment"]: r["label"] for r in load("segments")["records"]}
+    rows = []
+    for r in sorted(doc["records"], key=lambda r: -r["users"]):
+        biggest = sorted(r["segments"].items(), key=lambda kv: -kv[1])[:3]
+        rows.append([f"P{r['persona']}", r["name"], f.count(r["users"]),
+                     *(f.count(r["tiers"][t]) for t in ("active", "moderate", "inactive")),
+                     "; ".join(f"{labels.get(name, name)} ({f.count(n)})" for name, n in biggest)])
+    intro = paragraphs([
+        "Each persona is one cluster of the chosen solution, described by the few tests of a "
+        "threshold tree (Dasgupta et al., 2020) that sends the cluster's users to it; every "
+        "word of its name holds for every member. The tree places "
+        f"{f.share(doc['fidelity'])} of users in their own cluster; the others sit in the persona "
+        "whose tests they meet. Inside every persona the same tier rule applies, and each tier's "
+        "segments carry their own action (below)."])
+    return block(intro + table(
+        ["Persona", "What every member has in common", "Users", "Active", "Moderate",
+         "Inactive", "Largest segments inside"], rows,
+        "Personas of the chosen clustering and the tiers inside each"))
 
 
 def _profile_rows(record: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from analysis.report import formats as f
 from analysis.report.charts.present import load
 from analysis.report.charts.render import _title, show, tier_scale
 from analysis.report.pages.html import badge, block, esc, paragraphs
-from analysis.vocabulary import TIERS
+from analysis.vocabulary import TIERS, counted
 
 
 def _cards(findings: dict[str, Any]) -> str:
@@ -108,19 +108,29 @@ def placeholder_sentence(effect: dict) -> str:
 
 
 def strong_rule_sentence() -> str:
-    """The published tiers against the strong one-sentence rule, in plain words."""
-    published, strong = load("segments")["tierings"][:2]
+    """The tiers as the rule they are, against the stricter one-sentence rule, in plain words."""
+    seg = load("segments")
+    published, strong = seg["tierings"][:2]
     broken = sum(published["violations"].values())
-    return (f"A one-sentence rule ({strong['rule'].rstrip('.')}) agrees with the tiers for "
+    return ("The tiers are one transparent rule applied inside every cluster, so "
+            + ("every user's tier is true to its name. " if not broken else
+               f"{f.count(broken)} users' tiers contradict their names (see Comparison). ")
+            + f"A stricter rule that also asks a sale or a purchase of active users agrees for "
             f"{f.share(strong['agreement_share'])} of users; its active users make "
             f"{f.share(strong['trade']['active']['sold'])} of sales and "
             f"{f.share(strong['trade']['active']['bought'])} of purchases (the tiers' active: "
             f"{f.share(published['trade']['active']['sold'])} and "
-            f"{f.share(published['trade']['active']['bought'])}). "
-            + (f"{f.count(broken)} users have a tier that contradicts its name under the "
-               "clustering (details on the Comparison page), "
-               f"{f.count(sum(strong['violations'].values()))} under the rule."
-               if broken else "Every user's tier is true to its name."))
+            f"{f.share(published['trade']['active']['bought'])}).")
+
+
+def personas_sentence() -> str:
+    """What the clustering adds to the rule: the personas, named by what all members share."""
+    doc = load("segments")["personas"]
+    ranked = sorted(doc["records"], key=lambda r: -r["users"])
+    listed = "; ".join(f"{r['name']} ({f.count(r['users'])})" for r in ranked)
+    return (f"What the clustering adds is who the users are: {counted(len(ranked), 'persona')} "
+            f"by what they do, each named by what every member has in common — {listed}. Inside "
+            "each persona the same rule finds its active, moderate and inactive users.")
 
 
 def key_findings() -> HTML:
@@ -129,7 +139,8 @@ def key_findings() -> HTML:
     effect = findings["censoring"]
     items = [findings["choice"]["silhouette_text"],
              "Stability: " + findings["choice"]["stability_text"],
-             findings["agreement"]["baseline"]["reading"], strong_rule_sentence()]
+             findings["agreement"]["baseline"]["reading"], strong_rule_sentence(),
+             personas_sentence()]
     if effect["applied"]:
         never = effect["never_engaged"]["by_type"]
         items.insert(0, placeholder_sentence(effect))
