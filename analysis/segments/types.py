@@ -37,7 +37,8 @@ SEGMENT_TYPES: tuple[tuple[str, str, str, str], ...] = (
     ("recent_listers", "recent", "recent listers who have not sold yet", "active"),
     ("recent_buyers", "recent", "recent buyers", "active"),
     ("recent_likers", "recent", "recent browsers and likers (no purchase yet)", "active"),
-    ("idle", "no_history", "never engaged, last seen {R}–{B} days ago", "inactive"),
+    ("idle", "no_history", "never engaged, last seen more than {R} but fewer than {B} days "
+     "ago", "inactive"),
     ("lapsed_sellers", "lapsed", "lapsed sellers (supply win-back)", "moderate"),
     ("lapsed_listers", "lapsed", "lapsed listers who never sold", "moderate"),
     ("lapsed_buyers", "lapsed", "lapsed buyers (win-back)", "moderate"),
@@ -59,9 +60,9 @@ DAYS = "daysSinceLastLogin"
 
 TIER_RULE = ("active: seen within {R} days and did something with products (listed, sold, "
              "bought, liked or wished); moderate: seen within {R} days without product "
-             "history, or last seen {R}–{B} days ago with product history; inactive: everyone "
-             "else (never did anything with products and not seen within {R} days, or no "
-             "login recorded for {B}+ days).")
+             "history, or last seen more than {R} but fewer than {B} days ago with product "
+             "history; inactive: everyone else (never did anything with products and not seen "
+             "within {R} days, or no login recorded for {B}+ days).")
 
 
 def jenks_two_classes(values: np.ndarray, weights: np.ndarray) -> float:

@@ -128,10 +128,9 @@
   }
 
   // ---- The model, ready for scoring
-  /** What scoring needs, looked up once. `model` is model.json, `contract` the page's block
-   * {schema_columns, scored_columns, role_of_column}. The model's contract puts the id column
-   * first in required_columns and the sign-up age is its one optional column; a user's
-   * `values` are the other required columns as numbers, in that order (analysis/scoring/model.py). */
+  /** What scoring needs, looked up once: `model` is model.json, `contract` the page's block
+   * {schema_columns, scored_columns, role_of_column}. A user's `values` are its required columns
+   * after the id (the first) as numbers; the sign-up age is the one optional column (model.py). */
   function prepare(model, contract) {
     const rules = {};
     for (const column of model.required_columns.concat(model.optional_columns)) {
@@ -149,6 +148,7 @@
     const days = model.recency_column;
     return { model, rules, valueIndex, daysColumn: days, idColumn: model.required_columns[0],
       daysCell: model.required_columns.indexOf(days), daysValue: valueIndex[days],
+      seniorityColumn: model.optional_columns.length ? model.optional_columns[0] : null,
       features: model.features.map((p) => ({ ...p, censor: p.censor ?? null,
         at: valueIndex[p.column], span: p.hi - p.lo > 0 ? p.hi - p.lo : 1.0 })),
       roleOf: valueColumns.map((column) => contract.role_of_column[column] || 0),

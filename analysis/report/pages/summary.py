@@ -116,11 +116,18 @@ def strong_rule_sentence() -> str:
             + ("every user's tier is true to its name. " if not broken else
                f"{f.count(broken)} users' tiers contradict their names (see Comparison). ")
             + f"A stricter rule that also asks a sale or a purchase of active users agrees for "
-            f"{f.share(strong['agreement_share'])} of users; its active users make "
-            f"{f.share(strong['trade']['active']['sold'])} of sales and "
-            f"{f.share(strong['trade']['active']['bought'])} of purchases (the tiers' active: "
-            f"{f.share(published['trade']['active']['sold'])} and "
-            f"{f.share(published['trade']['active']['bought'])}).")
+            f"{f.share(strong['agreement_share'])} of users; "
+            + _trade_words(published["trade"]["active"], strong["trade"]["active"]))
+
+
+def _trade_words(ours: dict, strict: dict) -> str:
+    """How much of the trade "active" holds under the tiers and under the stricter rule."""
+    mine = f"{f.share(ours['sold'])} of sales and {f.share(ours['bought'])} of purchases"
+    if (f.share(ours["sold"]), f.share(ours["bought"])) == (f.share(strict["sold"]),
+                                                             f.share(strict["bought"])):
+        return f"under both, active users make {mine}."
+    return (f"its active users make {f.share(strict['sold'])} of sales and "
+            f"{f.share(strict['bought'])} of purchases (the tiers' active users: {mine}).")
 
 
 def personas_sentence() -> str:
