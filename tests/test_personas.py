@@ -79,6 +79,16 @@ def test_raw_threshold_sits_exactly_at_the_boundary(column):
         assert r >= v
 
 
+def test_a_shared_action_across_tiers_is_reported():
+    from analysis.segments.personas import actions_by_tier
+
+    segments = {"active/a": 3, "moderate/b": 2, "inactive/c": 1}
+    same = actions_by_tier(segments, {"active/a": "X", "moderate/b": "X", "inactive/c": "Y"})
+    assert same["shared"] == ["X"] and same["by_tier"]["inactive"] == ["Y"]
+    apart = actions_by_tier(segments, {"active/a": "X", "moderate/b": "Z", "inactive/c": "Y"})
+    assert apart["shared"] == []
+
+
 def test_condition_words():
     assert condition_words("products_sold", None, 0) == "never sold"
     assert condition_words("products_sold", 2, None) == "sold 3+"
@@ -92,8 +102,12 @@ def test_every_persona_name_holds_for_every_member():
     params = fit_transform_params(users, CONFIG.features, None)
     distinct = Distinct.of(transform(users, params))
     km = KMeans(4, n_init=2, random_state=0).fit(distinct.rows, sample_weight=distinct.counts)
-    tiers = np.full(len(users), "active", dtype=object)
-    got = personas(distinct, km.labels_, km.cluster_centers_, params, tiers, tiers)
+    tiers = np.where(users["daysSinceLastLogin"].to_numpy() < 100, "active", "inactive"
+                     ).astype(object)
+    segments = np.array([f"{t}/x" for t in tiers], dtype=object)
+    actions = {"active/x": "do this", "inactive/x": "do that"}
+    got = personas(distinct, km.labels_, km.cluster_centers_, params, tiers, segments, users,
+                   actions, 3)
     who = got["user_personas"]
     assert sum(r["users"] for r in got["records"]) == len(users)
     assert 0 < got["fidelity"] <= 1
@@ -106,6 +120,8 @@ def test_every_persona_name_holds_for_every_member():
             if b["at_most"] is not None:
                 assert (values <= b["at_most"]).all(), (r["name"], b)
         assert len(r["tests"]) == len(r["bounds"])
+        assert r["profile"]["size"] == r["users"]
+        assert r["actions"]["shared"] == []
 
 
 def test_real_personas_hold_for_every_member(real_artifacts, real_data):
@@ -127,3 +143,4 @@ def test_real_personas_hold_for_every_member(real_artifacts, real_data):
             inside &= (v > (b["above"] if b["above"] is not None else -1)) & (
                 v <= (b["at_most"] if b["at_most"] is not None else np.iinfo(np.int64).max))
         assert int(inside.sum()) == r["users"]  # the tests pick out exactly its members
+        assert r["actions"]["shared"] == []  # each tier of the persona has its own actions

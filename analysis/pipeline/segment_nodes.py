@@ -72,11 +72,15 @@ def chosen_segments(maps: dict[str, dict[str, dict[str, str]]], chosen: dict[str
 
 def persona_section(distinct: Distinct, solutions: dict[tuple[str, int], Solution],
                     chosen: dict[str, Any], params: list[dict[str, Any]], tiers: np.ndarray,
-                    segments: np.ndarray) -> dict[str, Any]:
+                    segments: np.ndarray, censored: pd.DataFrame, section: dict[str, Any],
+                    profiles: ProfilesConfig) -> dict[str, Any]:
     """The chosen clustering's personas (threshold-tree leaves named by their tests), with
-    the tiers and segments inside each; ``user_personas`` int64[n] stays off the artifact."""
+    the tiers, segments, actions and profile of each; ``user_personas`` int64[n] stays off
+    the artifact."""
     sol = solutions[(chosen["algorithm"], chosen["k"])]
-    return personas(distinct, sol.labels, sol.centroids, params, tiers, segments)
+    actions = {r["segment"]: r["action"] for r in section["records"]}
+    return personas(distinct, sol.labels, sol.centroids, params, tiers, segments, censored,
+                    actions, profiles.top_n)
 
 
 def design_comparison(censored: pd.DataFrame, distinct: Distinct,

@@ -10,12 +10,15 @@ identified inside every persona with the same rule (:mod:`analysis.segments.type
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from analysis.clustering.distinct import Distinct
 from analysis.clustering.threshold_tree import apply_tree, fit_threshold_tree, leaf_paths
+from analysis.segments.profiles import group_profiles
 from analysis.vocabulary import TIERS
 
 #: The words of each feature's column: (noun phrase for counts, verb for products or None).
@@ -79,20 +82,36 @@ def path_bounds(path: list[tuple[int, str, float]], params: list[dict[str, Any]]
     return bounds
 
 
+def actions_by_tier(segments: dict[str, int], actions: dict[str, str]) -> dict[str, Any]:
+    """The actions each tier's segments inside one persona get, and any action two tiers share
+    (the tier would then change nothing the CRM team does): {"by_tier", "shared"}."""
+    by_tier: dict[str, list[str]] = {t: [] for t in TIERS}
+    for segment in sorted(segments):
+        tier = segment.split("/", 1)[0]
+        if actions[segment] not in by_tier[tier]:
+            by_tier[tier].append(actions[segment])
+    shared = sorted({a for t, u in itertools.combinations(TIERS, 2)
+                     for a in set(by_tier[t]) & set(by_tier[u])})
+    return {"by_tier": by_tier, "shared": shared}
+
+
 def personas(distinct: Distinct, labels: np.ndarray, centroids: np.ndarray,
-             params: list[dict[str, Any]], tiers: np.ndarray, segments: np.ndarray
-             ) -> dict[str, Any]:
+             params: list[dict[str, Any]], tiers: np.ndarray, segments: np.ndarray,
+             users: pd.DataFrame, actions: dict[str, str], top_n: int) -> dict[str, Any]:
     """The persona of every user (int64[n] under ``"user_personas"``) and one record per
-    persona: name, tests, users, fidelity, users per tier and per segment.
+    persona: name, tests, raw bounds, users, own-cluster users, users per tier and per segment,
+    the actions per tier, and its profile in raw units.
 
     ``labels`` int[m] the chosen clusters on the distinct rows, ``centroids`` float64[k, f],
-    ``tiers`` and ``segments`` object[n] over users."""
+    ``tiers`` and ``segments`` object[n] over ``users`` (n rows, days censored), ``actions``
+    the action of every segment id."""
     nodes = fit_threshold_tree(distinct.rows, distinct.counts.astype(np.float64), labels,
                                centroids)
     leaf = apply_tree(nodes, distinct.rows)
     paths = leaf_paths(nodes)
     user_leaf = leaf[distinct.inverse]
     same = distinct.counts[leaf == labels].sum()
+    profiles = group_profiles(users, user_leaf, len(users), top_n)
     records = []
     for c in range(len(centroids)):
         members = user_leaf == c
@@ -107,7 +126,9 @@ def personas(distinct: Distinct, labels: np.ndarray, centroids: np.ndarray,
                        for j, (low, high) in bounds.items()],
             "own_cluster": int(distinct.counts[(leaf == c) & (labels == c)].sum()),
             "tiers": {t: int((tiers[members] == t).sum()) for t in TIERS},
-            "segments": dict(zip(seg_names.tolist(), map(int, seg_counts), strict=True))})
+            "segments": dict(zip(seg_names.tolist(), map(int, seg_counts), strict=True)),
+            "actions": actions_by_tier(dict(zip(seg_names.tolist(), seg_counts)), actions),
+            "profile": profiles.get(c)})
     return {"user_personas": user_leaf,
             "fidelity": round(float(same / distinct.n_users), 6),
             "tree": nodes, "records": records}

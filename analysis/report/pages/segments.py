@@ -60,10 +60,32 @@ def personas() -> HTML:
         f"{f.share(doc['fidelity'])} of users in their own cluster; the others sit in the persona "
         "whose tests they meet. Inside every persona the same tier rule applies, and each tier's "
         "segments carry their own action (below)."])
+    shared = [f"P{r['persona']}: " + "; ".join(r["actions"]["shared"])
+              for r in doc["records"] if r["actions"]["shared"]]
+    note = paragraphs(["Within every persona each tier's segments get actions of their own: no "
+                       "action is shared by two tiers."] if not shared else
+                      ["Within these personas two tiers share an action (the tier changes "
+                       "nothing there): " + " | ".join(shared)])
     return block(intro + table(
         ["Persona", "What every member has in common", "Users", "Active", "Moderate",
          "Inactive", "Largest segments inside"], rows,
-        "Personas of the chosen clustering and the tiers inside each"))
+        "Personas of the chosen clustering and the tiers inside each") + note)
+
+
+def persona_profiles() -> HTML:
+    """Median (middle half) of each raw column by persona, in raw units."""
+    doc, prof = load("segments")["personas"], load("profiles")
+    ranked = sorted((r for r in doc["records"] if r["profile"]), key=lambda r: -r["users"])
+    rows = [[COLUMN_LABELS.get(c, c)] + [
+        f"{f.days(r['profile']['stats'][c]['median'])} "
+        f"({f.days(r['profile']['stats'][c]['q1'])}–{f.days(r['profile']['stats'][c]['q3'])})"
+        for r in ranked] for c in prof["profile_columns"] if c != "productsPassRate"]
+    rows.append(["Uses an app"] + [f.share(r["profile"]["any_app_share"]) for r in ranked])
+    rows.append(["Ever listed, sold or bought"] + [f.share(r["profile"]["traded_share"])
+                                                   for r in ranked])
+    return block(table(["Column", *(f"P{r['persona']}" for r in ranked)], rows,
+                       "Persona profiles: median (middle half) in raw units; days since the "
+                       "last login stop at the placeholder bound"))
 
 
 def _profile_rows(record: dict[str, Any]) -> str:
