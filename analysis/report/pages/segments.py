@@ -14,7 +14,7 @@ from analysis.report import formats as f
 from analysis.report.charts.present import load
 from analysis.report.charts.render import _title, show, tier_scale
 from analysis.report.charts.segments import loadings_chart, pca_scatter, tier_share_bars
-from analysis.report.pages.html import badge, block, esc, paragraphs, table
+from analysis.report.pages.html import badge, block, bullet_list, esc, paragraphs, table
 from analysis.vocabulary import TIERS
 
 #: Raw columns a segment card shows (median and middle half).
@@ -47,12 +47,13 @@ def personas() -> HTML:
     """The chosen clustering's personas: what every member has in common, and its tiers."""
     doc = load("segments")["personas"]
     labels = {r["segment"]: r["label"] for r in load("segments")["records"]}
-    rows = []
+    rows, inside = [], []
     for r in sorted(doc["records"], key=lambda r: -r["users"]):
         biggest = sorted(r["segments"].items(), key=lambda kv: -kv[1])[:3]
         rows.append([f"P{r['persona']}", r["name"], f.count(r["users"]),
-                     *(f.count(r["tiers"][t]) for t in ("active", "moderate", "inactive")),
-                     "; ".join(f"{labels.get(name, name)} ({f.count(n)})" for name, n in biggest)])
+                     *(f.count(r["tiers"][t]) for t in ("active", "moderate", "inactive"))])
+        inside.append(f"P{r['persona']}, largest segments: " + "; ".join(
+            f"{labels.get(name, name)} ({f.count(n)})" for name, n in biggest) + ".")
     intro = paragraphs([
         "Each persona is one cluster of the chosen solution, described by the few tests of a "
         "threshold tree (Dasgupta et al., 2020) that sends the cluster's users to it; every "
@@ -68,8 +69,8 @@ def personas() -> HTML:
                        "nothing there): " + " | ".join(shared)])
     return block(intro + table(
         ["Persona", "What every member has in common", "Users", "Active", "Moderate",
-         "Inactive", "Largest segments inside"], rows,
-        "Personas of the chosen clustering and the tiers inside each") + note)
+         "Inactive"], rows, "Personas of the chosen clustering and the tiers inside each")
+        + bullet_list(inside) + note)
 
 
 def persona_profiles() -> HTML:
