@@ -58,7 +58,10 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("pca.json", "PCA of the features and a fixed-size sample of users on it"),
     Artifact("dendrogram.json", "the top of the Ward tree and its cut heights"),
     Artifact("model.json", "what a scorer needs: transform, centroids, tier map"),
-    Artifact("labels.parquet", "one row per user: cluster per solution, tier, baseline tier"),
+    Artifact("labels.parquet", "one row per user: cluster per solution, tier, segment, reason, "
+                               "channel, group; what the campaign files are written from"),
+    Artifact("campaigns.json", "per segment the target / control split and the smallest "
+                               "detectable uplift; the campaign-sizing cube (aggregates)"),
     Artifact("changes.json", "what changed since the previous release"),
     Artifact("costs.json", "the committed scale run: build cost against users, growth"),
     Artifact("findings.json", "what the pages say: headlines, sentences, readings, limits"),

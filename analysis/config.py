@@ -175,6 +175,20 @@ class DesignsConfig(Section):
     resamples: Annotated[int, Field(ge=2, le=1000)]
 
 
+class CampaignsConfig(Section):
+    """Campaign files, control groups and sizing (analysis/campaigns)."""
+
+    control_share: Annotated[float, Field(gt=0.0, lt=0.5)]
+    salt: Annotated[str, Field(min_length=1, max_length=64)]
+    base_rate: Annotated[float, Field(gt=0.0, lt=1.0)]
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5)]
+    power: Annotated[float, Field(gt=0.5, lt=1.0)]
+    max_uplift_pp: Annotated[float, Field(gt=0.0, le=100.0)]
+    sizing_countries: Annotated[int, Field(ge=1, le=50)]
+    sizing_languages: Annotated[int, Field(ge=1, le=50)]
+    rows_in_site: bool
+
+
 class PcaConfig(Section):
     sample_size: Annotated[int, Field(ge=100, le=5000)]
     random_state: NonNegativeInt
@@ -249,6 +263,7 @@ class Settings(Section):
     segments: SegmentsConfig
     baseline: BaselineConfig
     designs: DesignsConfig
+    campaigns: CampaignsConfig
     pca: PcaConfig
     profiles: ProfilesConfig
     site: SiteConfig

@@ -3,7 +3,6 @@ beat any stored inertia by more than 0.1 % (real data; slow: nine fits per seed)
 
 import json
 
-
 from sklearn.cluster import KMeans
 
 from analysis.config import load_config

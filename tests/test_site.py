@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.campaigns.files import CAMPAIGN_COLUMNS
 from analysis.catalog import ArtifactsInvalid, plain
 from analysis.errors import C2CError
 from analysis.publishing.build import build, render
@@ -22,7 +23,6 @@ from analysis.publishing.release import Home, current_release
 from analysis.publishing.render import SITE_SOURCE, RenderFailed, explain_failure
 from analysis.publishing.static import artifacts_fingerprint, prepare_static
 from analysis.report.charts.render import chart_html
-from analysis.vocabulary import TIERS
 from tests.leaks import leaks
 
 
@@ -45,6 +45,20 @@ def published(synthetic_artifacts, fast_config, tmp_path_factory) -> Home:
     home = Home(tmp_path_factory.mktemp("published") / "project")
     render(fast_config, home, synthetic_artifacts, log=lambda *_: None)
     return home
+
+
+@pytest.mark.slow
+def test_the_default_site_holds_no_identifier_of_the_input(published, synthetic_artifacts):
+    """Every file of the published site is scanned for every input id (as text): none."""
+    ids = set(pd.read_parquet(synthetic_artifacts / "labels.parquet",
+                              columns=["identifierHash"])["identifierHash"].astype(str))
+    numbers = re.compile(rb"-?[0-9]{6,20}")
+    leaked = {}
+    for path in sorted(p for p in published.site.resolve().rglob("*") if p.is_file()):
+        found = {m.decode() for m in numbers.findall(path.read_bytes())} & ids
+        if found:
+            leaked[path.name] = sorted(found)[:3]
+    assert leaked == {}
 
 
 def snapshot_of(home: Home) -> dict[str, str]:
@@ -74,11 +88,19 @@ def test_a_published_release_holds_the_site_its_artifacts_and_its_snapshot(
         (published.artifacts / "model.json").read_bytes() == \
         (synthetic_artifacts / "model.json").read_bytes()
     labels = pd.read_parquet(synthetic_artifacts / "labels.parquet")
-    for tier in TIERS:
-        rows = pd.read_csv(static / "downloads" / f"users-{tier}.csv.gz")
-        assert list(rows.columns) == ["identifierHash", "tier", "segment", "reason"]
-        assert len(rows) == int((labels["tier"] == tier).sum())
-        assert rows["reason"].str.len().min() > 0  # every user has a reason
+    # one campaign file per segment beside the site, none inside it (aggregates only)
+    campaigns = current_release(published) / "campaigns"
+    index = json.loads((campaigns / "index.json").read_text())
+    assert sum(e["rows"] for e in index["files"]) == len(labels)
+    assert {e["segment"] for e in index["files"]} == set(labels["segment"].astype(str))
+    for e in index["files"]:
+        rows = pd.read_csv(campaigns / e["file"], encoding="utf-8-sig")
+        assert list(rows.columns) == CAMPAIGN_COLUMNS
+        assert len(rows) == e["rows"] == e["target"] + e["control"]
+        assert rows["action"].str.len().min() > 0 and rows["reason"].str.len().min() > 0
+        assert set(rows["channel"]) <= {"in-app", "app push", "e-mail"}
+    assert not (static / "downloads").exists()
+    assert (published.campaigns / "index.json").is_file()  # the stable link
     meta = json.loads((current_release(published) / "snapshot" / "meta.json").read_text())
     manifest = json.loads((published.artifacts / "manifest.json").read_text())
     assert meta["input_sha256"] == manifest["input_sha256"]

@@ -64,7 +64,8 @@ def fit_threshold_tree(rows: np.ndarray, weights: np.ndarray, labels: np.ndarray
             return at
         _, j, t = best
         left_points, right_points = points[rows[points, j] <= t], points[rows[points, j] > t]
-        left_c, right_c = clusters[centroids[clusters, j] <= t], clusters[centroids[clusters, j] > t]
+        goes_left = centroids[clusters, j] <= t
+        left_c, right_c = clusters[goes_left], clusters[~goes_left]
         nodes[at] = {"feature": j, "threshold": t}
         nodes[at]["left"] = grow(left_points, left_c)
         nodes[at]["right"] = grow(right_points, right_c)

@@ -74,12 +74,19 @@ def _text_codes(values: np.ndarray, *codes: np.ndarray) -> tuple[list[str], list
     return list(texts), [text_codes[c] for c in codes]
 
 
+def _cluster_names(labels: np.ndarray) -> np.ndarray:
+    """Cluster ids as names ("cluster 0", ...): object[n]."""
+    names = np.array([f"cluster {c}" for c in range(int(labels.max()) + 1)], dtype=object)
+    return names[labels]
+
+
 def algorithms_agreement(user_labels: dict[tuple[str, int], np.ndarray],
                          user_tiers: dict[tuple[str, int], np.ndarray], k_chosen: int,
                          ks: list[int], segments: np.ndarray, top: int) -> dict[str, Any]:
     """K-Means vs Ward: ARI, NMI, raw agreement and Cohen's kappa of the clusters (ids are
     ordered by activity in both, so equal ids are comparable) for every k; at the chosen k the
-    contingency table, the same for tiers, and who disagrees by segment."""
+    contingency table, the same for tiers (one rule inside every cluster: the same tiers), and
+    which clusters the users the two algorithms place differently come from, by segment."""
     per_k = []
     for k in ks:
         a = agreement(user_labels[("kmeans", k)], user_labels[("ward", k)])
@@ -88,6 +95,7 @@ def algorithms_agreement(user_labels: dict[tuple[str, int], np.ndarray],
     tiers = agreement(user_tiers[chosen[0]], user_tiers[chosen[1]])
     return {"k": k_chosen, **agreement(user_labels[chosen[0]], user_labels[chosen[1]]),
             "tiers": {"agreement": tiers["agreement"], "kappa": tiers["kappa"]},
-            "disagreements": disagreements(user_tiers[chosen[0]], user_tiers[chosen[1]],
+            "disagreements": disagreements(_cluster_names(user_labels[chosen[0]]),
+                                           _cluster_names(user_labels[chosen[1]]),
                                            segments, top),
             "per_k": per_k}

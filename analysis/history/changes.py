@@ -102,8 +102,8 @@ def validation_sentence(diff: dict[str, Any]) -> str:
                 f"{counted(warn_now, 'warning')} of "
                 f"{counted(counts.get('expectations', 0), 'expectation')}.")
     return (f"Validation status {diff['previous_status']} → {diff['current_status']}; "
-            f"{counted(len(diff['changed']), 'expectation')} changed status, warnings {warn_before} → "
-            f"{warn_now}" + (f" ({'; '.join(parts)})" if parts else "") + ".")
+            f"{counted(len(diff['changed']), 'expectation')} changed status, warnings "
+            f"{warn_before} → {warn_now}" + (f" ({'; '.join(parts)})" if parts else "") + ".")
 
 
 def summary_sentences(doc: dict[str, Any], drift: DriftConfig) -> list[str]:

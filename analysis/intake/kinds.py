@@ -40,7 +40,7 @@ PATTERNS: dict[str, str | None] = {
 
 #: kind -> what a valid cell looks like, for messages.
 EXPECTED_TEXT: dict[str, str] = {
-    "int64": "a whole number in the signed 64-bit range (e.g. -1097895247965112460)",
+    "int64": "a whole number in the signed 64-bit range (e.g. -1234567890123456789)",
     "int": "a whole number (e.g. 12)",
     "float": "a decimal number (e.g. 74.0)",
     "bool": "True or False",

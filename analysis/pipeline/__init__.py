@@ -33,9 +33,11 @@ class PipelineResult:
 
 def run_pipeline(data_path: Path, settings: Settings,
                  history: list[dict[str, Any]] | None = None,
-                 console: Console | None = None) -> PipelineResult:
+                 console: Console | None = None,
+                 previous: dict[str, Any] | None = None) -> PipelineResult:
     """Run every stage on ``data_path``; ``history`` holds the published releases' snapshots,
-    newest first (what "What changed" compares with; none on a first build).
+    newest first (what "What changed" compares with; none on a first build); ``previous`` the
+    published release's input sha256 and labels file (the campaign measurement's input).
 
     Raises InputError (unreadable input, exit 2) or ValidationFailed (exit 1) before anything
     is written anywhere.
@@ -43,7 +45,8 @@ def run_pipeline(data_path: Path, settings: Settings,
     console = console or Console(stderr=True)
     started, t0 = datetime.now(UTC), time.perf_counter()
     keep = {a.name for a in catalog.ARTIFACTS} | {"summary", "chosen"}
-    given = {"data_path": Path(data_path), "history": history or [], "settings": settings}
+    given = {"data_path": Path(data_path), "history": history or [], "settings": settings,
+             "previous": previous}
     data, seconds, peaks = run(STAGES, given, settings, console, keep)
     documents = {name: data[name] for name in (a.name for a in catalog.ARTIFACTS)}
     summary = data["summary"]

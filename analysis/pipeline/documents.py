@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import catalog
+from analysis.campaigns.groups import CHANNELS, GROUPS
 from analysis.clustering.distinct import Distinct
 from analysis.clustering.solution import Solution
 from analysis.config import (
@@ -168,15 +169,23 @@ def model_doc(users: pd.DataFrame, params: list[dict[str, Any]], features: dict[
 
 
 def labels_doc(users: pd.DataFrame, described: Described, baseline: np.ndarray,
-               segments: np.ndarray, reasons: np.ndarray, chosen: dict[str, Any]
-               ) -> pd.DataFrame:
-    """``labels.parquet``: one row per user (clusters, tier, segment, reason, baseline)."""
+               segments: np.ndarray, reasons: np.ndarray, chosen: dict[str, Any],
+               channels: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
+    """``labels.parquet``: one row per user (clusters, tier, segment, reason, baseline, and what
+    the campaign files and the next release's measurement need: channel, group, country,
+    language, days since the last login and sign-up age, raw)."""
     frame = labels_table(users, described, baseline, (chosen["algorithm"], chosen["k"]))
     # pd.array(..., dtype="str") straight from the object arrays: .astype(str) would make
     # fixed-width NumPy text first (4 bytes per character of the longest reason, per user).
     frame.insert(frame.columns.get_loc("tier") + 1, "segment",
                  pd.Categorical(pd.array(segments, dtype="str")))
     frame.insert(frame.columns.get_loc("segment") + 1, "reason", pd.array(reasons, dtype="str"))
+    frame["channel"] = pd.Categorical(channels, categories=list(CHANNELS))
+    frame["group"] = pd.Categorical(groups, categories=list(GROUPS))
+    for column in ("country", "language"):
+        frame[column] = pd.Categorical(users[column].astype(str).to_numpy())
+    for column in ("daysSinceLastLogin", "seniority"):
+        frame[column] = users[column].to_numpy(np.int64)
     return frame
 
 
@@ -208,7 +217,8 @@ def summarise(source: dict[str, Any], report: dict[str, Any], users: pd.DataFram
 
 def what_changed(history: list[dict[str, Any]], summary: dict[str, Any],
                  report: dict[str, Any], model: dict[str, Any], labels: pd.DataFrame,
-                 users: pd.DataFrame, drift: DriftConfig) -> dict[str, Any]:
+                 users: pd.DataFrame, campaign: dict[str, Any], drift: DriftConfig
+                 ) -> dict[str, Any]:
     """``changes.json``: this build against the newest published snapshot of another release.
 
     ``history`` holds the published releases' snapshots, newest first; one with this build's
@@ -219,7 +229,8 @@ def what_changed(history: list[dict[str, Any]], summary: dict[str, Any],
     current = {**summary, "files": files}
     key = snapshot_key(current)
     previous = next((snap for snap in history if snap["meta"].get("key") != key), None)
-    return compare(previous, current, model, report, users, labels, drift)
+    return {**compare(previous, current, model, report, users, labels, drift),
+            "campaign": campaign}
 
 
 def findings_doc(report: dict[str, Any], exploration: dict[str, Any], metrics: dict[str, Any],

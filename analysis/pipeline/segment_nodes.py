@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.clustering.distinct import Distinct
+from analysis.clustering.solution import Solution
 from analysis.config import (
     DesignsConfig,
     FeaturesConfig,
@@ -21,8 +23,6 @@ from analysis.features.activity import PRODUCT_COLUMNS
 from analysis.features.placeholder import placeholder_mask
 from analysis.features.transform import RECENCY_COLUMN
 from analysis.segments.assign import assign_segments, segment_map, segment_table
-from analysis.clustering.distinct import Distinct
-from analysis.clustering.solution import Solution
 from analysis.segments.describe import Described
 from analysis.segments.designs import compare_designs
 from analysis.segments.invariants import strong_rule_tiers

@@ -13,6 +13,7 @@ from analysis.clustering.ward import dendrogram_data
 from analysis.evaluation.agreement import algorithms_agreement
 from analysis.features.transform import feature_decisions
 from analysis.history.snapshots import value_counts
+from analysis.pipeline import campaign_nodes as camp
 from analysis.pipeline import documents as doc
 from analysis.pipeline import nodes as node
 from analysis.pipeline import segment_nodes as seg
@@ -90,6 +91,14 @@ STAGES: tuple[Stage, ...] = (
     S("personas (threshold tree)", seg.persona_section,
       ("distinct", "solutions", "chosen", "params", "tiers", "segments", "censored",
        "segments_section", "params:profiles"), ("personas",)),
+    # campaigns: channel and control group of every user, plans, the previous campaign's result
+    S("campaign groups", camp.campaign_groups, ("users", "recent_days", "params:campaigns"),
+      ("channels", "groups"), quiet=True),
+    S("campaigns.json", camp.campaigns_json,
+      ("users", "segments_section", "segments", "channels", "groups", "params:campaigns"),
+      ("campaigns.json",)),
+    S("campaign result", camp.campaign_result, ("previous", "source", "users", "tiers"),
+      ("campaign_result",)),
     S("baseline", baseline_tiers, ("users", "params:baseline"), ("baseline",), quiet=True),
     S("placeholder effect", seg.censoring_effect,
       ("users", "placeholder", "tiers", "types"), ("censoring",)),
@@ -118,14 +127,15 @@ STAGES: tuple[Stage, ...] = (
        "placeholder", "segments_section", "maps", "params:validation", "params:tiers",
        "params:scoring"), ("model.json",)),
     S("labels.parquet", doc.labels_doc,
-      ("users", "described", "baseline", "segments", "reasons", "chosen"), ("labels.parquet",),
+      ("users", "described", "baseline", "segments", "reasons", "chosen", "channels", "groups"),
+      ("labels.parquet",),
       quiet=True),
     S("summary", doc.summarise, ("source", "validation_report.json", "users", "distinct", "tree",
                                  "chosen", "tiers", "segments", "settings"), ("summary",),
       quiet=True),
     S("what changed", doc.what_changed,
       ("history", "summary", "validation_report.json", "model.json", "labels.parquet", "users",
-       "params:drift"), ("changes.json",)),
+       "campaign_result", "params:drift"), ("changes.json",)),
     S("costs.json", doc.costs_doc, ("params:scale",), ("costs.json",), quiet=True),
     S("findings.json", doc.findings_doc,
       ("validation_report.json", "exploration.json", "metrics.json", "segments.json",

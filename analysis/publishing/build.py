@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from analysis import catalog
+from analysis.campaigns.files import write_release_campaigns
 from analysis.config import Settings
 from analysis.history.snapshots import write_snapshot
 from analysis.pipeline import PipelineResult, run_pipeline, write_artifacts
@@ -27,7 +28,14 @@ from analysis.pipeline.runner import release_unused_memory
 from analysis.processes import checkpoint, descendants_die_with_me
 from analysis.publishing.folders import replace_folder, staging_folder
 from analysis.publishing.lock import build_lock
-from analysis.publishing.release import Home, history, next_name, publish, recover
+from analysis.publishing.release import (
+    Home,
+    history,
+    next_name,
+    previous_release,
+    publish,
+    recover,
+)
 from analysis.publishing.render import render_site
 
 
@@ -56,6 +64,8 @@ def _release(home: Home, settings: Settings, fill: Callable[[Path], dict[str, An
     with staging_folder(home.releases / "release") as staging:
         manifest = fill(staging / "artifacts")
         checkpoint("artifacts written")
+        write_release_campaigns(staging / "artifacts", staging / "campaigns")
+        checkpoint("campaign files written")
         render_site(staging / "artifacts", staging / "site", settings.site,
                     home.work / "site-build-error.log", home_root=home.root, log=log)
         checkpoint("site rendered")
@@ -86,7 +96,8 @@ def build(data_path: Path, settings: Settings, home: Home, *, wait: bool = False
         for name in recover(home):
             log(f"recovered: removed {name} left by an interrupted build")
         started = time.perf_counter()
-        result = run_pipeline(Path(data_path), settings, history(home), console)
+        result = run_pipeline(Path(data_path), settings, history(home), console,
+                              previous=previous_release(home))
         log(f"pipeline: {time.perf_counter() - started:.1f} s")
         for sentence in result.documents["changes.json"]["summary"]:
             log(f"what changed: {sentence}")

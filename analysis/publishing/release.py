@@ -5,11 +5,12 @@ Layout of a project's home (the project root, or ``$C2C_HOME``)::
     releases/
       .lock                          the build lock (analysis.publishing.lock)
       0007-20261201T101500Z-be0de68a18e2/
-        artifacts/  site/  snapshot/ release.json     (release.json last: the release is whole)
+        artifacts/  campaigns/  site/  snapshot/  release.json   (release.json last: whole)
       0006-.../snapshot/             older releases keep only their snapshot (the history)
       current -> 0007-...            THE published release: one symlink, switched atomically
     artifacts -> releases/current/artifacts          stable links readers use
     _site     -> releases/current/site
+    campaigns -> releases/current/campaigns          one CSV per segment, beside the site
     work/                            unpublished outputs (c2c segment, c2c validate)
 
 A build writes everything into ``releases/.staging-*``, marks it complete, renames it to its
@@ -69,6 +70,11 @@ class Home:
         return self.root / self.site_name
 
     @property
+    def campaigns(self) -> Path:
+        """The published campaign files (a link into the current release)."""
+        return self.root / "campaigns"
+
+    @property
     def work(self) -> Path:
         """Unpublished outputs: ``c2c segment`` artifacts, ``c2c validate`` reports."""
         return self.root / "work"
@@ -122,6 +128,17 @@ def history(home: Home) -> list[dict[str, Any]]:
             if (p / "snapshot" / "meta.json").is_file()]
 
 
+def previous_release(home: Home) -> dict[str, Any] | None:
+    """The published release a new build follows: its input's sha256 and its labels file
+    (what the campaign measurement reads); None before the first release."""
+    current = current_release(home)
+    manifest = current / "artifacts" / "manifest.json" if current is not None else None
+    if manifest is None or not manifest.is_file():
+        return None
+    return {"input_sha256": read_json(manifest.parent, manifest.name)["input_sha256"],
+            "labels": str(current / "artifacts" / "labels.parquet")}
+
+
 def next_name(home: Home, input_sha256: str, now: datetime) -> tuple[int, str]:
     """The sequence and folder name of the next release."""
     existing = all_releases(home)
@@ -138,7 +155,8 @@ def ensure_links(home: Home) -> None:
 
     A real folder in their place (the layout before releases) is moved aside and deleted.
     """
-    for link, part in ((home.artifacts, "artifacts"), (home.site, "site")):
+    for link, part in ((home.artifacts, "artifacts"), (home.site, "site"),
+                       (home.campaigns, "campaigns")):
         target = os.path.relpath(home.current / part, link.parent)
         aside = link.with_name(f"{STAGING}{link.name}-legacy")
         shutil.rmtree(aside, ignore_errors=True)  # left by a kill during an earlier move

@@ -1,4 +1,5 @@
-"""The site's generated static files: offline Vega bundle, the model, per-tier downloads.
+"""The site's generated static files: offline Vega bundle, the model, the tier colours, and
+(only for an internal deployment) the campaign files.
 
 ``site/conf.py`` calls :func:`prepare_static` when Sphinx starts: it writes into a folder that
 ``conf.py`` adds to ``html_static_path``, so the files land in ``_static/`` of the site. The
@@ -7,12 +8,11 @@ model the browser scorer loads is the release's own ``model.json``, byte for byt
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
-from analysis import catalog
 from analysis.config import PROJECT_ROOT
 from analysis.intake.files import file_sha256
 from analysis.publishing.folders import write_bytes_atomic
@@ -64,20 +64,11 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     write_bytes_atomic(path, data)
 
 
-#: Columns of the per-tier user lists.
-DOWNLOAD_COLUMNS = ["identifierHash", "tier", "segment", "reason"]
-
-
-def tier_downloads(artifacts: Path) -> dict[str, bytes]:
-    """Per-tier user lists, gzip-compressed CSV (``users-<tier>.csv.gz``: identifierHash, tier,
-    segment, reason), by file name; deterministic bytes (no timestamp in the gzip header)."""
-    labels = catalog.read_labels(artifacts, DOWNLOAD_COLUMNS)
-    out = {}
-    for tier in TIERS:
-        rows = labels.loc[labels["tier"] == tier, DOWNLOAD_COLUMNS].sort_values("identifierHash")
-        text = rows.to_csv(index=False, lineterminator="\n").encode("utf-8")
-        out[f"users-{tier}.csv.gz"] = gzip.compress(text, mtime=0)
-    return out
+def rows_in_site(artifacts: Path) -> bool:
+    """Whether this release publishes its campaign files inside the site (config
+    ``[campaigns].rows_in_site``, as the manifest recorded it): an internal deployment."""
+    manifest = json.loads((artifacts / "manifest.json").read_text(encoding="utf-8"))
+    return bool(manifest["config"].get("campaigns", {}).get("rows_in_site", False))
 
 
 def _luminance(color: str) -> float:
@@ -106,7 +97,8 @@ def prepare_static(artifacts: Path, dest: Path, cache_dir: Path | None = None) -
     """Write the generated static files into ``dest`` (served as ``_static/`` of the site).
 
     ``vega-bundle.js`` (offline Vega), ``model.json`` (the release's model), ``c2c-tiers.css``
-    (the tier colours) and ``downloads/users-*.csv.gz`` (per-tier user lists).
+    (the tier colours); ``downloads/`` (the campaign files beside the artifacts) only when the
+    release publishes rows inside the site. By default the site holds aggregates only.
     """
     dest.mkdir(parents=True, exist_ok=True)
     _write_if_changed(dest / "vega-bundle.js", vega_bundle(cache_dir).encode("utf-8"))
@@ -114,5 +106,11 @@ def prepare_static(artifacts: Path, dest: Path, cache_dir: Path | None = None) -
     _write_if_changed(dest / "model.json", model)
     colors = json.loads(model)["tier_colors"]
     _write_if_changed(dest / "c2c-tiers.css", tier_css(colors).encode("utf-8"))
-    for name, data in tier_downloads(artifacts).items():
-        _write_if_changed(dest / "downloads" / name, data)
+    downloads = dest / "downloads"
+    campaigns = artifacts.parent / "campaigns"
+    if rows_in_site(artifacts) and campaigns.is_dir():
+        for path in sorted(campaigns.iterdir()):
+            if path.is_file() and path.suffix in (".csv", ".zip"):
+                _write_if_changed(downloads / path.name, path.read_bytes())
+    elif downloads.is_dir():
+        shutil.rmtree(downloads)  # an earlier internal build's rows must not linger

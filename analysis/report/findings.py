@@ -67,8 +67,8 @@ def tier_cards(manifest: dict[str, Any], profiles: dict[str, Any], segments: dic
 def segment_rows(segments: dict[str, Any], stability_min: float) -> list[dict[str, Any]]:
     """The segments in tier order with their size, share, action and plain stability."""
     return [{"segment": r["segment"], "tier": r["tier"], "label": r["label"],
-             "users": r["size"], "users_text": f.count(r["size"]),
-             "share_text": f.share(r["share"]),
+             "short_name": r["short_name"], "users": r["size"], "share": r["share"],
+             "users_text": f.count(r["size"]), "share_text": f.share(r["share"]),
              "short_action": r["short_action"], "action": r["action"], "evidence": r["evidence"],
              "stability": r["stability"],
              "stability_text": readings.stability(r["stability"], stability_min)}
@@ -141,11 +141,10 @@ def agreement_section(baseline: dict[str, Any], algorithms: dict[str, Any],
                      "rule": baseline["rule"],
                      "who": who(baseline["disagreements"], "the published tiers",
                                          "the simple rule")},
-        "algorithms": {"k": algorithms["k"], "agreement": algorithms["tiers"]["agreement"],
-                       "kappa": algorithms["tiers"]["kappa"],
-                       "reading": readings.kappa(algorithms["tiers"]["agreement"],
-                                                 algorithms["tiers"]["kappa"],
-                                                 "K-Means and Ward tiers"),
+        "algorithms": {"k": algorithms["k"], "agreement": algorithms["agreement"],
+                       "kappa": algorithms["kappa"],
+                       "reading": readings.kappa(algorithms["agreement"], algorithms["kappa"],
+                                                 "K-Means and Ward clusters"),
                        "who": who(algorithms["disagreements"], "K-Means", "Ward")},
     }
 

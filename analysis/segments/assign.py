@@ -127,6 +127,25 @@ def segment_table(mapping: dict[str, dict[str, str]], segments: np.ndarray
     return list(rows.values())
 
 
+#: Each type's or merged group's name in a few words (narrow charts, a phone's axis).
+SHORT_NAMES: dict[str, str] = {
+    "visitors": "Recent visitors", "recent_sellers": "Recent sellers",
+    "recent_listers": "Recent listers", "recent_buyers": "Recent buyers",
+    "recent_likers": "Recent likers", "recent": "Recent, with history",
+    "idle": "Idle", "lapsed_sellers": "Lapsed sellers", "lapsed_listers": "Lapsed listers",
+    "lapsed_buyers": "Lapsed buyers", "lapsed_likers": "Lapsed likers",
+    "lapsed": "Lapsed, with history", "dormant": "Dormant",
+    "unseen_sellers": "Unseen sellers", "unseen_listers": "Unseen listers",
+    "unseen_buyers": "Unseen buyers", "unseen_likers": "Unseen likers",
+    "unseen": "Unseen, with history", "no_history": "Never engaged",
+}
+
+
+def short_name(segment: str) -> str:
+    """A segment's name in a few words: ``moderate/lapsed_likers`` -> ``Lapsed likers``."""
+    return SHORT_NAMES[segment.split("/", 1)[1]]
+
+
 def label_and_action(segment: str, tier: str, censor_days: int | None, recent_days: int
                      ) -> tuple[str, str, str]:
     """The reader's label, the recommended action and its short form, of one segment."""

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.segments.assign import label_and_action
+from analysis.segments.assign import label_and_action, short_name
 from analysis.segments.profiles import group_profiles
 
 #: Units whose share of the whole marketplace each segment reports.
@@ -72,7 +72,8 @@ def segment_records(users: pd.DataFrame, segments: np.ndarray, table: list[dict[
         label, action, short = label_and_action(row["segment"], row["tier"], censor_days,
                                                 recent_days)
         record = {"segment": row["segment"], "tier": row["tier"], "members": row["members"],
-                  "label": label, **profiles[row["segment"]],
+                  "label": label, "short_name": short_name(row["segment"]),
+                  **profiles[row["segment"]],
                   "unit_shares": shares[row["segment"]],
                   "placeholder_share": round(float(on_placeholder[row["segment"]]), 6),
                   "stability": round(float(stability.get(row["segment"], float("nan"))), 6),

@@ -1,4 +1,5 @@
-/* A "Download CSV" button under every table of the page (the table as shown, one header row).
+/* A "Download CSV" button under every table of the page (one header row; a cell's data-csv
+ * values replace its text, so counts and shares export as numbers in their own columns).
  * Cells a spreadsheet would run as a formula (= + - @, tab, CR, unless a plain number) get a
  * leading quote, as the project's own CSV files do. */
 (function () {
@@ -12,10 +13,20 @@
     return /[",\n\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
   }
 
+  /* A cell's CSV values: its data-csv (a JSON list: one value per column, so "55,229 (55.8%)"
+   * can export as 55229 and 0.558, and a header as "Users" and "Users share"), else its text. */
+  function values(c) {
+    var given = c.getAttribute("data-csv");
+    return given === null ? [c.textContent] : JSON.parse(given).map(String);
+  }
+
   function tableCsv(table) {
     return Array.prototype.map.call(table.rows, function (row) {
-      return Array.prototype.map.call(row.cells, function (c) { return cell(c.textContent); })
-        .join(",");
+      var out = [];
+      Array.prototype.forEach.call(row.cells, function (c) {
+        values(c).forEach(function (v) { out.push(cell(v)); });
+      });
+      return out.join(",");
     }).join("\r\n") + "\r\n";
   }
 
@@ -70,7 +81,7 @@
   }
 
   function start() {
-    document.querySelectorAll("table.c2c-table").forEach(addButton);
+    document.querySelectorAll("table.c2c-table:not(.c2c-own-csv)").forEach(addButton);
     markScrollable();
     window.addEventListener("resize", markScrollable);
   }

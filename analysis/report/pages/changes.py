@@ -21,7 +21,7 @@ from analysis.report.charts.changes import (
 )
 from analysis.report.charts.present import load
 from analysis.report.charts.render import chart_html
-from analysis.report.pages.html import block, bullet_list, esc, paragraphs
+from analysis.report.pages.html import block, bullet_list, esc, paragraphs, table
 from analysis.vocabulary import solution_name
 
 
@@ -95,12 +95,58 @@ def _tiers(ch: dict[str, Any]) -> str:
                       "Tier shares with the previous model as a fixed ruler"))
 
 
+def _interval(d: dict[str, Any]) -> str:
+    if d["difference"] is None:
+        return "–"
+    mid, low, high = (f.minus(f"{100 * d[key]:+.1f}") for key in ("difference", "low", "high"))
+    return f"{mid} pp ({low} to {high})"
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f.share(value)
+
+
+def campaign_section(ch: dict[str, Any]) -> str:
+    """The previous release's campaign on this export: target against control per segment,
+    and the tier transitions of the matched users."""
+    result = ch.get("campaign") or {"measured": False, "why": "no previous release"}
+    out = "<h2>Did the campaign work?</h2>"
+    if not result["measured"]:
+        return out + paragraphs([
+            f"Not measured on this build ({result.get('why', 'nothing to match')}). When the "
+            "next export arrives, the users of this release's campaign files are matched by id "
+            "and, per segment, target and control are compared: who logged in since and who "
+            "moved up a tier, with 95 % intervals."])
+    labels = {p["segment"]: p["name"] for p in load("campaigns")["plans"]}
+    rows = [[labels.get(r["segment"], r["segment"]), f.count(r["target"]), f.count(r["control"]),
+             _share(r["logged_in"]["target_share"]), _share(r["logged_in"]["control_share"]),
+             _interval(r["logged_in"]), _share(r["moved_up"]["target_share"]),
+             _share(r["moved_up"]["control_share"]), _interval(r["moved_up"])]
+            for r in result["segments"]]
+    trans = result["transitions"]
+    counts = [[name, *(f.count(c) for c in row)]
+              for name, row in zip(trans["tiers"], trans["counts"], strict=True)]
+    return (out + paragraphs([
+        f"{f.count(result['matched'])} users of the previous release are in this export, "
+        f"{result['elapsed_days']:g} days later (the median growth of their sign-up age). "
+        "Per segment of the previous release: the share of target and of control users who "
+        "logged in since, and who moved up a tier, and target minus control with its 95 % "
+        "interval; an interval that excludes zero is an effect beyond chance."])
+        + table(["Segment (previous release)", "Target", "Control", "Logged in: target",
+                 "Logged in: control", "Difference (95 % interval)", "Moved up: target",
+                 "Moved up: control", "Difference (95 % interval)"], rows,
+                "Target against control, per segment")
+        + table(["Previous tier", *(f"Now {t}" for t in trans["tiers"])], counts,
+                "Tier transitions of the matched users (rows: previous tier)"))
+
+
 def changes() -> HTML:
     """The whole page body."""
     m, ch = load("manifest"), load("changes")
     if ch.get("previous") is None:
-        return first_build(m)
-    return block(_header(ch) + _validation(ch) + _drift(ch) + _tiers(ch))
+        return block(first_build(m).data + campaign_section(ch))
+    return block(_header(ch) + _validation(ch) + _drift(ch) + _tiers(ch)
+                 + campaign_section(ch))
 
 
 def snapshot_note() -> HTML:

@@ -46,7 +46,8 @@ def placeholder_warning() -> HTML:
 
 
 def validation_results():
-    """Expectations not met (with example ids), then the ones met, folded away."""
+    """Expectations not met (counts; example ids stay in the validation report), then the ones
+    met, folded away."""
     return validation_tables(load("validation_report"))
 
 

@@ -28,15 +28,23 @@ def _cards(findings: dict[str, Any]) -> str:
     return f'<div class="c2c-cards">{"".join(cards)}</div>'
 
 
+def _csv(*values: Any) -> str:
+    """A cell's ``data-csv`` attribute: its values for the table's CSV download, one column
+    each (numbers stay numbers)."""
+    return f' data-csv="{esc(json.dumps(list(values)))}"'
+
+
 def _actions(findings: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td>{badge(s['tier'])} {esc(s['label'])}</td>"
-        f'<td class="c2c-num">{esc(s["users_text"])} <span class="c2c-muted">'
-        f'{esc(s["share_text"])}</span></td><td>{esc(s["short_action"])}</td></tr>'
+        f"<tr><td{_csv(s['tier'], s['label'])}>{badge(s['tier'])} {esc(s['label'])}</td>"
+        f'<td class="c2c-num"{_csv(s["users"], s["share"])}>{esc(s["users_text"])} '
+        f'<span class="c2c-muted">{esc(s["share_text"])}</span></td>'
+        f"<td>{esc(s['short_action'])}</td></tr>"
         for s in findings["segments"])
     return ('<div class="c2c-table-wrap"><table class="c2c-table table c2c-todo">'
             "<caption>What to do, segment by segment</caption><thead><tr>"
-            '<th scope="col">Who</th><th scope="col">Users</th>'
+            f'<th scope="col"{_csv("tier", "segment")}>Who</th>'
+            f'<th scope="col"{_csv("users", "share")}>Users</th>'
             f'<th scope="col">What to do</th></tr></thead><tbody>{rows}</tbody></table></div>')
 
 
@@ -53,12 +61,6 @@ def first_screen() -> HTML:
         f"{_actions(findings)}</div>")
 
 
-def _short_name(segment: str) -> str:
-    """'moderate/lapsed_sellers' -> 'Lapsed sellers'; a merged group keeps its group name."""
-    kind = segment.split("/", 1)[1].replace("_", " ")
-    return (kind + (" (all roles)" if kind in ("lapsed", "recent") else "")).capitalize()
-
-
 def segments_chart():
     """Users per segment, coloured by tier."""
     findings = load("findings")
@@ -68,7 +70,7 @@ def segments_chart():
     # One bar per segment: the same label can occur in two tiers, so bars are keyed by the
     # segment id and the axis shows its label, or its short type name when the plot is narrow.
     labels = json.dumps(dict(zip(frame["key"], frame["segment"], strict=True)))
-    short = json.dumps({key: _short_name(key) for key in frame["key"]})
+    short = json.dumps({s["segment"]: s["short_name"] for s in findings["segments"]})
     base = alt.Chart(frame).encode(
         y=alt.Y("key:N", sort=frame["key"].tolist(), title=None, axis=alt.Axis(
             labelLimit=320,
@@ -149,7 +151,6 @@ def key_findings() -> HTML:
              findings["agreement"]["baseline"]["reading"], strong_rule_sentence(),
              personas_sentence()]
     if effect["applied"]:
-        never = effect["never_engaged"]["by_type"]
         items.insert(0, placeholder_sentence(effect))
     return block('<ul class="c2c-findings">' + "".join(f"<li>{esc(i)}</li>" for i in items)
                  + "</ul>")
