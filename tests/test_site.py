@@ -200,17 +200,27 @@ def test_cache_key_changes_when_any_artifact_changes(tmp_path):
     assert artifacts_fingerprint(art, SITE_SOURCE) not in (key, changed)
 
 
-def test_prepare_static_writes_bundle_model_tier_colours_and_user_lists(tmp_path):
+def _static_inputs(tmp_path, rows_in_site: bool):
+    """An artifacts folder with a model and a manifest, and campaign files beside it."""
     art = tmp_path / "artifacts"
     art.mkdir()
-    model = '{"schema_version": 2, "tier_colors": {"inactive": "#999999", ' \
+    model = '{"schema_version": 3, "tier_colors": {"inactive": "#999999", ' \
             '"moderate": "#E69F00", "active": "#0072B2"}}'
     (art / "model.json").write_text(model)
-    ids = np.arange(-5, 5, dtype=np.int64) * 10**17
-    tiers = ["inactive"] * 6 + ["moderate"] * 3 + ["active"]
-    pd.DataFrame({"identifierHash": ids, "tier": tiers, "segment": [f"{t}/x" for t in tiers],
-                  "reason": ["because, with a comma"] * 10}).to_parquet(art / "labels.parquet")
+    (art / "manifest.json").write_text(json.dumps(
+        {"config": {"campaigns": {"rows_in_site": rows_in_site}}}))
+    campaigns = tmp_path / "campaigns"
+    campaigns.mkdir()
+    (campaigns / "active-x.csv").write_text("identifierHash\n-500000000000000000\n")
+    (campaigns / "campaigns.zip").write_bytes(b"PK")
+    return art, model
+
+
+def test_prepare_static_writes_bundle_model_tier_colours_and_no_rows(tmp_path):
+    art, model = _static_inputs(tmp_path, rows_in_site=False)
     dest = tmp_path / "generated"
+    (dest / "downloads").mkdir(parents=True)
+    (dest / "downloads" / "users-active.csv.gz").write_bytes(b"left by an older build")
     prepare_static(art, dest, cache_dir=tmp_path / "cache")
     bundle = (dest / "vega-bundle.js").read_text()
     assert "window.vegaEmbed" in bundle and bundle.startswith("/*")
@@ -219,13 +229,17 @@ def test_prepare_static_writes_bundle_model_tier_colours_and_user_lists(tmp_path
     assert "--c2c-tier-moderate: #E69F00;" in css
     assert ".c2c-tier-inactive { background: var(--c2c-tier-inactive); color: #000; }" in css
     assert ".c2c-tier-active { background: var(--c2c-tier-active); color: #fff; }" in css
-    active = pd.read_csv(dest / "downloads" / "users-active.csv.gz")
-    assert active["identifierHash"].tolist() == [ids[-1]]  # exact 64-bit ids, no rounding
-    assert active["reason"].tolist() == ["because, with a comma"]
-    assert len(pd.read_csv(dest / "downloads" / "users-inactive.csv.gz")) == 6
-    first = (dest / "downloads" / "users-inactive.csv.gz").read_bytes()
-    prepare_static(art, tmp_path / "again", cache_dir=tmp_path / "cache")
-    assert (tmp_path / "again" / "downloads" / "users-inactive.csv.gz").read_bytes() == first
+    assert not (dest / "downloads").exists()  # aggregates only: an older build's rows go
+
+
+def test_an_internal_build_copies_the_campaign_files_into_the_site(tmp_path):
+    art, _ = _static_inputs(tmp_path, rows_in_site=True)
+    dest = tmp_path / "generated"
+    prepare_static(art, dest, cache_dir=tmp_path / "cache")
+    assert sorted(p.name for p in (dest / "downloads").iterdir()) == [
+        "active-x.csv", "campaigns.zip"]
+    assert (dest / "downloads" / "active-x.csv").read_bytes() == \
+        (tmp_path / "campaigns" / "active-x.csv").read_bytes()
 
 
 def test_explain_failure_names_page_cell_and_error():

@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("clustering",),
     ("evaluation",),
     ("segments",),
-    ("scoring",),
+    ("scoring", "campaigns"),
     ("history",),
     ("report",),
     ("pipeline",),
