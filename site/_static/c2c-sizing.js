@@ -56,10 +56,16 @@
     body.textContent = "";
     rows.forEach(function (r) {
       var mde = detectable(r.target, r.control, data);
-      var cells = [r.plan.name, r.plan.tier, count(r.users), count(r.target), count(r.control),
+      var cells = [count(r.users), count(r.target), count(r.control),
         mde === null ? "no split" : mde.toFixed(1) + " pp",
         mde !== null && mde <= data.max_uplift_pp ? "yes" : "too small to test"];
       var tr = document.createElement("tr");
+      var who = document.createElement("td");
+      var badge = document.createElement("span");
+      badge.className = "c2c-tier c2c-tier-" + r.plan.tier;
+      badge.textContent = r.plan.tier;
+      who.append(badge, " " + r.plan.name);
+      tr.appendChild(who);
       cells.forEach(function (text) {
         var td = document.createElement("td");
         td.textContent = text;

@@ -54,7 +54,7 @@ def files() -> HTML:
         name = e["file"] or "written with the release"
         link = (f'<a href="_static/downloads/{esc(name)}" download>{esc(name)}</a>'
                 if inside and e["file"] else esc(name))
-        rows.append(f"<tr><td>{esc(plan['name'])}</td><td>{badge(plan['tier'])}</td>"
+        rows.append(f"<tr><td>{badge(plan['tier'])} {esc(plan['name'])}</td>"
                     f"<td>{esc(f.count(e['rows']))}</td><td>{esc(f.count(e['target']))}</td>"
                     f"<td>{esc(f.count(e['control']))}</td><td>{esc(size)}</td>"
                     f"<td>{link}</td></tr>")
@@ -64,11 +64,11 @@ def files() -> HTML:
                 if inside else esc(z["file"]))
         total = sum(e["rows"] for e in entries)
         size = f"{z['bytes'] / 1024:,.0f} KiB"
-        rows.append(f"<tr><td>All segments</td><td></td><td>{esc(f.count(total))}</td><td></td>"
+        rows.append(f"<tr><td>All segments</td><td>{esc(f.count(total))}</td><td></td>"
                     f"<td></td><td>{esc(size)}</td><td>{name}</td></tr>")
     return block('<div class="c2c-table-wrap"><table class="c2c-table table">'
                  "<caption>Campaign files, one per segment</caption><thead><tr>"
-                 "<th>Segment</th><th>Tier</th><th>Users</th><th>Target</th><th>Control</th>"
+                 "<th>Segment</th><th>Users</th><th>Target</th><th>Control</th>"
                  "<th>Size</th><th>File</th></tr></thead><tbody>" + "".join(rows)
                  + "</tbody></table></div>")
 
@@ -92,8 +92,7 @@ def sizing() -> HTML:
         f'<select id="c2c-sizing-{d}" name="{d}"><option value="all">all</option></select>'
         "</span>" for d, label in FILTERS if d in doc["dimensions"])
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in (
-        "Segment", "Tier", "Users", "Target", "Control", "Smallest detectable uplift",
-        "Testable"))
+        "Segment", "Users", "Target", "Control", "Detectable uplift", "Testable?"))
     text = paragraphs([
         "How many users would a campaign reach? Pick a country, language, app ownership or "
         "gender: the table counts each segment's users, its target and control groups, and "
@@ -104,7 +103,7 @@ def sizing() -> HTML:
         "languages beyond the largest ones are grouped as \u201cother\u201d. Counts come from "
         "the pipeline's aggregates: no user's row is in this page."])
     return block(
-        text + f'<form id="c2c-sizing-form" class="c2c-row">{selects}</form>'
+        text + f'<form id="c2c-sizing-form" class="c2c-filters">{selects}</form>'
         '<div class="c2c-table-wrap">'
         '<table id="c2c-sizing-table" class="c2c-table table c2c-own-csv">'
         f"<caption>Campaign sizing: users per segment for the filters above</caption><thead>"
