@@ -367,3 +367,32 @@ def test_the_leak_scan_finds_leaks(tmp_path):
     found = leaks(tmp_path)
     assert [hit.split(": ", 1)[1] for hit in found] == ["(s)", "None", "nan", "{", "}",
                                                         "0.12345"]
+
+
+@pytest.mark.slow
+def test_each_segment_has_one_name_in_pages_files_model_and_findings(published):
+    """The records' label is the segment's name in the Segments page, the Summary's table,
+    the Campaigns page, every campaign file and model.json; the short name (narrow charts)
+    is the records' too."""
+    artifacts = published.artifacts
+    records = json.loads((artifacts / "segments.json").read_text())["records"]
+    names = {r["segment"]: r["label"] for r in records}
+    model = json.loads((artifacts / "model.json").read_text())
+    assert model["segments"]["labels"] == names
+    findings = json.loads((artifacts / "findings.json").read_text())
+    assert {s["segment"]: s["label"] for s in findings["segments"]} == names
+    assert {s["segment"]: s["short_name"] for s in findings["segments"]} == \
+        {r["segment"]: r["short_name"] for r in records}
+    plans = json.loads((artifacts / "campaigns.json").read_text())["plans"]
+    assert {p["segment"]: p["name"] for p in plans} == names
+    import html as html_module
+
+    for page in ("index", "segments", "downloads"):
+        text = html_module.unescape((published.site / f"{page}.html").read_text("utf-8"))
+        missing = [n for n in names.values() if n not in text]
+        assert missing == [], (page, missing)
+    campaigns = current_release(published) / "campaigns"
+    index = json.loads((campaigns / "index.json").read_text())
+    for e in index["files"]:
+        rows = pd.read_csv(campaigns / e["file"], encoding="utf-8-sig")
+        assert set(rows["segment"]) == {names[e["segment"]]}

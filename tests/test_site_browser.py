@@ -218,7 +218,7 @@ def test_summary_answers_on_the_first_screen(open_page, site_artifacts):
     assert page.locator(".c2c-how a[href]").count() >= 1
     nav = page.locator(".bd-header .navbar-nav .nav-link").all_inner_texts()
     nav = [text.strip() for text in nav if text.strip()]
-    assert nav[:9] == ["Summary", "Segments", "Explore", "Score users", "Downloads",
+    assert nav[:9] == ["Summary", "Segments", "Explore", "Score users", "Campaigns",
                        "Limitations", "Method", "Analysis", "What changed"], nav
     assert page.locator(".bd-header .dropdown-toggle", has_text="More").count() == 0
 
@@ -366,3 +366,45 @@ def test_pages_open_from_disk_under_their_policy(browser, built_site):
                                     "CSP violations": []}
     finally:
         context.close()
+
+
+def test_the_summary_table_exports_numbers_in_their_own_columns(open_page):
+    page, watch = open_page("index")
+    table = page.locator("table.c2c-todo")
+    button = page.locator(".c2c-table-tools button", has_text="Download CSV").first
+    with page.expect_download() as download:
+        button.click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    assert rows[0] == ["tier", "segment", "users", "share", "What to do"]
+    assert len(rows) == table.locator("tbody tr").count() + 1
+    for tier, segment, users, share, _ in rows[1:]:
+        assert tier in ("inactive", "moderate", "active") and segment and tier not in segment
+        assert int(users) > 0 and 0 < float(share) <= 1
+    assert watch.problems()["console errors"] == []
+
+
+def test_campaign_sizing_filters_the_aggregates_and_exports_them(open_page):
+    page, watch = open_page("downloads")
+    table = page.locator("#c2c-sizing-table tbody tr")
+    page.wait_for_function("() => document.querySelectorAll('#c2c-sizing-table tbody tr')"
+                           ".length > 0")
+
+    def counts():
+        cells = [table.nth(i).locator("td").all_inner_texts() for i in range(table.count())]
+        return [[int(c[j].replace(",", "")) for j in (1, 2, 3)] for c in cells]
+
+    everyone = counts()
+    assert all(users == target + control for users, target, control in everyone)
+    country = page.locator("#c2c-sizing-country option").nth(1).get_attribute("value")
+    page.select_option("#c2c-sizing-country", country)
+    some = counts()
+    assert sum(r[0] for r in some) < sum(r[0] for r in everyone)
+    assert all(users == target + control for users, target, control in some)
+    with page.expect_download() as download:
+        page.click("#c2c-sizing-csv")
+    text = Path(download.value.path()).read_text("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [int(r["users"]) for r in rows] == [r[0] for r in some]
+    assert {r["country"] for r in rows} == {country}
+    assert watch.problems()["console errors"] == []
+    assert watch.problems()["requests outside"] == []

@@ -46,3 +46,33 @@ def silhouette(value: float, weakest: float) -> str:
                 f"group's users sit nearer another group than their own on average "
                 f"({f.minus(f.index(weakest))}): it is a band of a continuum, not an island.")
     return line + "."
+
+
+def plain_silhouette(value: float, weakest: float) -> str:
+    """The silhouette in a marketer's words (no statistic: the number is on Comparison)."""
+    if value >= 0.7:
+        strength = "clearly different from each other on average"
+    elif value >= 0.5:
+        strength = "different on average, with real overlap"
+    else:
+        strength = "only a little different from each other"
+    line = f"The groups of users are {strength}"
+    if weakest < 0:
+        return (line + ", mostly because most users share the same profile of no activity; the "
+                "least distinct group blends into its neighbours, so read it as a band, not "
+                "as a separate kind of user.")
+    return line + "."
+
+
+def plain_agreement(raw: float, value: float, what: str) -> str:
+    """Agreement with a rule in a marketer's words (kappa stays on Comparison)."""
+    return (f"{what} agree for {f.share(raw)} of users, {kappa_band(value)} agreement once the "
+            "agreement that chance alone would give is taken out.")
+
+
+def plain_stability(jaccard: float, minimum: float) -> str:
+    """Bootstrap stability of the weakest group in a marketer's words."""
+    verdict = "dependable" if jaccard >= minimum else "not dependable"
+    return (f"If the users were drawn again at random and grouped again, even the least "
+            f"steady group would keep {f.share(jaccard)} of its users together: the groups are "
+            f"{verdict}.")

@@ -10,6 +10,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from analysis.report import formats as f
+from analysis.report import readings
 from analysis.report.charts.present import load
 from analysis.report.charts.render import _title, show, tier_scale
 from analysis.report.pages.html import badge, block, esc, paragraphs
@@ -146,10 +147,16 @@ def key_findings() -> HTML:
     """The main findings, each a statistic with its plain reading."""
     findings = load("findings")
     effect = findings["censoring"]
-    items = [findings["choice"]["silhouette_text"],
-             "Stability: " + findings["choice"]["stability_text"],
-             findings["agreement"]["baseline"]["reading"], strong_rule_sentence(),
-             personas_sentence()]
+    metrics = {(r["algorithm"], r["k"]): r for r in load("metrics")["rows"]}
+    chosen = metrics[(findings["choice"]["algorithm"], findings["choice"]["k"])]
+    baseline = findings["agreement"]["baseline"]
+    items = [readings.plain_silhouette(chosen["silhouette"],
+                                       min(chosen["silhouette_per_cluster"])),
+             readings.plain_stability(chosen["stability_min"],
+                                      load("manifest")["config"]["selection"]["min_stability"]),
+             readings.plain_agreement(baseline["agreement"], baseline["kappa"],
+                                      "The tiers and a simple rule"),
+             strong_rule_sentence(), personas_sentence()]
     if effect["applied"]:
         items.insert(0, placeholder_sentence(effect))
     return block('<ul class="c2c-findings">' + "".join(f"<li>{esc(i)}</li>" for i in items)
