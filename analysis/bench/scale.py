@@ -12,7 +12,7 @@ For each N, in a fresh temporary folder:
    :class:`analysis.bench.memory.TreeMemory` samples the memory of its process tree;
 4. the release is read back: per-stage seconds and the pipeline's own peak from ``run.json``,
    users and distinct feature rows from the manifest, and the bytes of the artifacts, the site
-   (downloads apart) and the per-tier downloads.
+   (downloads apart), the downloads inside it and the campaign files beside it.
 
 The folder is deleted before the next N. Times are wall-clock seconds on a shared machine:
 rerun to see the spread.
@@ -51,15 +51,18 @@ def folder_bytes(folder: Path) -> int:
 
 def output_sizes(artifacts: Path, site: Path) -> dict[str, Any]:
     """Bytes of a release's outputs: artifacts (each file and total), the site without its
-    downloads, the downloads, the largest page; and the model's label-table rows."""
+    downloads, the downloads inside the site (none unless ``[campaigns].rows_in_site``), the
+    campaign files beside it, the largest page; and the model's label-table rows."""
     downloads = site / "_static" / "downloads"
     pages = sorted(site.rglob("*.html"), key=lambda p: (-p.stat().st_size, p.name))
     model = json.loads((artifacts / "model.json").read_text(encoding="utf-8"))
     files = {p.name: p.stat().st_size for p in sorted(artifacts.iterdir()) if p.is_file()}
     download_bytes = folder_bytes(downloads) if downloads.is_dir() else 0
+    campaigns = Path(artifacts).parent / "campaigns"  # the release's, beside its artifacts
     return {"artifacts_bytes": sum(files.values()), "artifact_files": files,
             "site_bytes_without_downloads": folder_bytes(site) - download_bytes,
             "downloads_bytes": download_bytes,
+            "campaigns_bytes": folder_bytes(campaigns.resolve()) if campaigns.exists() else 0,
             "largest_page": {"name": pages[0].name, "bytes": pages[0].stat().st_size},
             "label_table_rows": len(model["label_table"]["rows"])}
 
