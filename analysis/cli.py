@@ -147,7 +147,7 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
 
     from analysis.catalog import json_bytes
     from analysis.errors import InputError
-    from analysis.intake.files import display_path, file_sha256
+    from analysis.intake.files import display_path, file_sha256, writable_target
     from analysis.intake.reader import InputLimits, read_raw_table
     from analysis.publishing.folders import write_bytes_atomic
     from validation.runner import format_summary, validate_users
@@ -158,11 +158,15 @@ def validate_command(data_path: Path | None, report_path: Path | None) -> int:
         if not data_path.exists():
             raise InputError(f"Cannot read {display_path(data_path)}: the file does not exist; "
                              "run `c2c fetch-data` or pass --data.")
+    target = report_path or _home(settings).work / "validation_report.json"
+    why = writable_target(target, (data_path,))  # checked before the work, not after it
+    if why is not None:
+        raise InputError(f"Cannot write {display_path(target)}: {why}. Choose another "
+                         "--report path.")
     with Console(stderr=True).status(f"validating {display_path(data_path)} ..."):
         raw = read_raw_table(data_path, InputLimits.of(settings.validation))
         report = validate_users(raw, data_path.name, settings.validation, settings.placeholder,
                                 sha256=file_sha256(data_path))
-    target = report_path or _home(settings).work / "validation_report.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(target, json_bytes(report))
     click.echo(format_summary(report))

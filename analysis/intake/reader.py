@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 
 from analysis.config import ValidationConfig
 from analysis.errors import InputError, clip
-from analysis.intake.files import CHUNK, display_path, file_sha256
+from analysis.intake.files import CHUNK, display_path, file_kind, file_sha256
 from analysis.intake.kinds import NULLABLE_DTYPES, NUMPY_DTYPES, PATTERNS
 from analysis.intake.schema import COLUMNS
 
@@ -120,6 +120,10 @@ def read_payload(path: Path, limits: InputLimits) -> tuple[bytes, str]:
     if path.is_dir():
         raise _fail(label, "it is a directory, not a CSV file")
     try:
+        kind = file_kind(path.stat().st_mode)
+        if kind is not None:  # /dev/zero, a FIFO or <(...) would read forever or hang
+            raise _fail(label, f"it is {kind}, not a regular file; save the export to a file "
+                               "and pass its path")
         if zipfile.is_zipfile(path):
             return _zip_payload(path, label, limits)
         if path.stat().st_size > limits.max_bytes:

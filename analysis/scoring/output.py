@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.intake.files import display_path
+from analysis.intake.files import display_path, writable_target
 from analysis.scoring.score import SCORED_COLUMNS, ScoreResult
 
 #: A plain number: left alone by the CSV-injection guard even when it starts with - or +.
@@ -71,11 +72,20 @@ def _write_csv_atomic(frame: pd.DataFrame, path: Path, guard: bool) -> None:
                 if guard:
                     columns = [[neutralise(v) for v in col] for col in columns]
                 writer.writerows(zip(*columns, strict=True))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 whatever the umask says
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The mode an output gets: the file's own when it replaces one (never widened), else
+    0666 minus the umask (mkstemp makes 0600 whatever the umask says)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
 
 
 def _umask() -> int:
@@ -110,6 +120,10 @@ def check_paths(input_path: Path, out: Path, rejects: Path | None) -> None:
         if target is not None and target.is_dir():
             raise InputError(f"Cannot write {display_path(target)}: it is a folder; give a "
                              "file name.")
+        why = None if target is None else writable_target(target, (input_path,))
+        if why is not None:
+            raise InputError(f"Cannot write {display_path(target)}: {why}. Choose another "
+                             "output path.")
 
 
 def summary_lines(result: ScoreResult, show: int = 5, rejects_path: Path | None = None
