@@ -71,7 +71,7 @@ def test_choice_skips_small_k_degenerate_unstable_and_tiny_tiers_and_says_why():
     assert (chosen["algorithm"], chosen["k"]) == ("ward", 5)
     assert chosen["eligible"] == 2 and not chosen["relaxed"]
     why = chosen["verdicts"]
-    assert "cannot give three tiers" in why["kmeans_k2"][0]
+    assert "fewer personas than the configured minimum" in why["kmeans_k2"][0]
     assert "smallest cluster" in why["kmeans_k4"][0]
     assert "Jaccard" in why["ward_k3"][0]
     assert "tier active" in why["kmeans_k6"][0]

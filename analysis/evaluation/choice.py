@@ -1,6 +1,7 @@
 """The stated rule that picks one (algorithm, k), and why every other solution lost.
 
-1. *Eligible*: k >= ``k_min_choice`` (three tiers need three clusters), no cluster under
+1. *Eligible*: k >= ``k_min_choice`` (the tiers already separate users with and without
+   product history; the personas are there to say more than that), no cluster under
    ``min_cluster_share`` of users, every cluster stable (mean bootstrap Jaccard >=
    ``min_stability``) and every tier holding >= ``min_tier_share`` of users.
 2. Among the eligible, the lowest sum of ranks over silhouette (higher is better),
@@ -45,7 +46,7 @@ def verdicts(rows: list[dict[str, Any]], sel: SelectionConfig,
     for r in rows:
         why = []
         if "k" in checks and r["k"] < sel.k_min_choice:
-            why.append(f"k < {sel.k_min_choice} cannot give three tiers")
+            why.append(f"k < {sel.k_min_choice}: fewer personas than the configured minimum")
         if "size" in checks and r["min_share"] < sel.min_cluster_share:
             why.append(f"its smallest cluster holds {r['min_share']:.2%} of users, under "
                        f"{sel.min_cluster_share:.1%}")
@@ -119,8 +120,10 @@ def _others_sentences(rows: list[dict[str, Any]], best: dict[str, Any],
     if two:
         top = max(two, key=lambda r: r["silhouette"])
         out["small_k"] = (f"{solution_name(top['algorithm'], top['k'])} has the highest "
-                          f"silhouette of all ({top['silhouette']:.2f}), but fewer than "
-                          f"{sel.k_min_choice} clusters cannot make three tiers.")
+                          f"silhouette of all ({top['silhouette']:.2f}), but the personas "
+                          f"need at least {sel.k_min_choice} groups ([selection] "
+                          "k_min_choice): the tiers already split users with and without "
+                          "product history, and the personas are to say more than that.")
     for algo in sorted({r["algorithm"] for r in rows} - {best["algorithm"]}):
         mine = [r for r in rows if r["algorithm"] == algo and r["k"] >= sel.k_min_choice]
         if mine and all(found[solution_key(algo, r["k"])] for r in mine):

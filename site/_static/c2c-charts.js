@@ -21,6 +21,30 @@
     return document.documentElement.dataset.theme === "dark";
   }
 
+  /* Literal inks of the light specs and what they become on the dark theme's #333 background
+   * (each text ink at least 4.5:1 against it): dark text turns light, white halos and
+   * separators turn to the background, the vermillion accent lightens. */
+  var DARK_INKS = {"black": "#e6e6e6", "#000": "#e6e6e6", "#000000": "#e6e6e6",
+                   "#222": "#e6e6e6", "#333": "#e6e6e6", "#555555": "#bbbbbb",
+                   "white": "#333333", "#fff": "#333333", "#ffffff": "#333333",
+                   "#555": "#bbbbbb", "#D55E00": "#FF8C4D", "#B04A00": "#FF8C4D"};
+  var INK_KEYS = ["color", "fill", "stroke", "subtitleColor", "titleColor", "labelColor"];
+
+  /* The spec with every literal colour of a mark re-inked for the dark theme (in place). */
+  function inked(node) {
+    if (Array.isArray(node)) { node.forEach(inked); return node; }
+    if (!node || typeof node !== "object") { return node; }
+    Object.keys(node).forEach(function (key) {
+      var value = node[key];
+      if (INK_KEYS.indexOf(key) >= 0 && typeof value === "string" && DARK_INKS[value]) {
+        node[key] = DARK_INKS[value];
+      } else if (key !== "data" && key !== "datasets") {
+        inked(value);
+      }
+    });
+    return node;
+  }
+
   /* A deep copy of the spec whose views fit `width` pixels; bound parameters keep the values
    * the reader chose in the view drawn before (`previous`). */
   function fitted(spec, width, previous) {
@@ -37,7 +61,7 @@
         orient: "top", direction: "vertical", labelLimit: Math.round(width * 0.4)});
     }
     setWidths(copy, width, narrow ? Math.round(width * LABEL_SHARE) : null);
-    return copy;
+    return darkMode() ? inked(copy) : copy;
   }
 
   /* Give every view of a (possibly concatenated) spec its share of `width`; side-by-side
@@ -112,7 +136,10 @@
   function embedOptions() {
     var options = {actions: false, renderer: "svg", ast: true, defaultStyle: false,
                    tooltip: {disableDefaultStyle: true}};
-    if (darkMode()) { options.theme = "dark"; }
+    if (darkMode()) {
+      options.theme = "dark";
+      options.config = {text: {color: "#e6e6e6"}};  // text marks with no colour of their own
+    }
     return options;
   }
 

@@ -10,7 +10,14 @@ import pandas as pd
 
 from analysis.intake.schema import COLUMN_LABELS
 from analysis.report import formats as fmt
-from analysis.report.charts.render import _SHORT, DIVERGING_SCHEME, WIDTH, _decades, _title
+from analysis.report.charts.render import (
+    _SHORT,
+    DIVERGING_SCHEME,
+    WIDTH,
+    _decades,
+    _title,
+    readable_on,
+)
 
 
 def distributions_chart(expl: dict[str, Any], columns: list[str]) -> tuple[Any, str]:
@@ -83,7 +90,7 @@ def correlation_heatmap(corr: dict[str, Any]) -> tuple[Any, str]:
                  alt.Tooltip("r:Q", title="Correlation", format=".2f")])
         + base.mark_text(fontSize=9).encode(
             text=alt.Text("r:Q", format=".2f"),
-            color=alt.condition("abs(datum.r) > 0.6", alt.value("white"), alt.value("black")))
+            color=alt.value(readable_on("r")))
     ).properties(width=440, height=440, title=_title(
         f"How the behaviour columns move together ({corr['method'].title()} rank correlation)",
         "1 = same order, 0 = unrelated, -1 = opposite order"))

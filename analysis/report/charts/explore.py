@@ -14,10 +14,16 @@ from analysis.report.charts.render import (
     HEATMAP_SCHEME,
     WIDTH,
     _title,
+    readable_on,
     tier_scale,
 )
 from analysis.scoring.keys import DIGITS
 from analysis.vocabulary import ALGORITHM_NAMES, TIERS, solution_key, solution_name
+
+#: Vega's name of the profile heatmap's colour scale: the heatmap is the fourth panel of the
+#: concatenation that :func:`explore_chart` builds (a reordering must change it; the browser
+#: test of text contrast would catch a stale name).
+PROFILE_SCALE = "concat_3_color"
 
 
 class _Selection:
@@ -145,7 +151,7 @@ def _profile_panel(profiles: dict[str, Any], sel: _Selection) -> alt.LayerChart:
                      alt.Tooltip("v:Q", title="Centroid (0-1)", format=".2f")]),
         base.mark_text(fontSize=9).encode(
             text=alt.Text("v:Q", format=".2f"),
-            color=alt.condition("datum.v > 0.55", alt.value("black"), alt.value("white"))),
+            color=alt.value(readable_on("v", PROFILE_SCALE))),
     ).properties(width=WIDTH - 160, height=260, title=_title(
         "Cluster profiles: centre of each cluster on each feature"))
 

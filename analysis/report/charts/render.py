@@ -178,3 +178,13 @@ def _decades(top: float) -> list[int]:
     while ticks[-1] * 10 <= max(float(top), 1.0) * 1.0001:
         ticks.append(ticks[-1] * 10)
     return ticks
+
+
+def readable_on(field: str, scale: str = "color") -> dict:
+    """A text colour that stays readable on its cell: black or white, whichever contrasts more
+    with the colour the chart's colour scale (Vega's name for it: ``color``, or
+    ``concat_<i>_color`` inside the i-th panel of a concatenation) gives ``field``; a Vega
+    expression, exact for any scheme and scale type (heatmaps print their values with it)."""
+    cell = f"scale({scale!r}, datum[{field!r}])"
+    return {"expr": f"contrast('#000000', {cell}) >= contrast('#ffffff', {cell}) "
+                    "? '#000000' : '#ffffff'"}
