@@ -52,4 +52,4 @@ def test_the_next_release_measures_the_planted_uplift(two_releases):
     pooled = [s["logged_in"] for s in result["segments"] if s["control"] >= 30]
     assert pooled and all(d["difference"] > 0 for d in pooled)  # 40 points planted
     page = (home.site / "changes.html").read_text(encoding="utf-8")
-    assert "Did the campaign work?" in page and "Target against control" in page
+    assert "Did the campaign work?" in page and "target against control" in page

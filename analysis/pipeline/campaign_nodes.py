@@ -4,6 +4,7 @@ and the result of the previous release's campaign on this export (adapters aroun
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -51,4 +52,11 @@ def campaign_result(previous: dict[str, Any] | None, source: dict[str, Any],
         return {"measured": False, "why": "the previous release has no campaign groups",
                 "matched": 0}
     labels = pd.read_parquet(path, columns=PREVIOUS_COLUMNS)
-    return {**measure(labels, users, tiers), "previous_input": previous["input_sha256"]}
+    result = {**measure(labels, users, tiers), "previous_input": previous["input_sha256"]}
+    records = path.with_name("segments.json")
+    known = (json.loads(records.read_text(encoding="utf-8"))["records"]
+             if records.is_file() else [])
+    names = {r["segment"]: (r["label"], r.get("short_name", r["label"])) for r in known}
+    for row in result.get("segments", []):  # the previous release's own names
+        row["name"], row["short_name"] = names.get(row["segment"], (row["segment"],) * 2)
+    return result

@@ -117,12 +117,14 @@ def campaign_section(ch: dict[str, Any]) -> str:
             "next export arrives, the users of this release's campaign files are matched by id "
             "and, per segment, target and control are compared: who logged in since and who "
             "moved up a tier, with 95 % intervals."])
-    labels = {p["segment"]: p["name"] for p in load("campaigns")["plans"]}
-    rows = [[labels.get(r["segment"], r["segment"]), f.count(r["target"]), f.count(r["control"]),
-             _share(r["logged_in"]["target_share"]), _share(r["logged_in"]["control_share"]),
-             _interval(r["logged_in"]), _share(r["moved_up"]["target_share"]),
-             _share(r["moved_up"]["control_share"]), _interval(r["moved_up"])]
-            for r in result["segments"]]
+    tables = ""
+    for key, what in (("logged_in", "Logged in since"), ("moved_up", "Moved up a tier")):
+        rows = [[r.get("short_name", r["segment"]), f.count(r["target"]), f.count(r["control"]),
+                 _share(r[key]["target_share"]), _share(r[key]["control_share"]),
+                 _interval(r[key])] for r in result["segments"]]
+        tables += table(["Segment (previous release)", "Target", "Control", "Target share",
+                         "Control share", "Target − control (95 % interval)"], rows,
+                        f"{what}: target against control, per segment")
     trans = result["transitions"]
     counts = [[name, *(f.count(c) for c in row)]
               for name, row in zip(trans["tiers"], trans["counts"], strict=True)]
@@ -132,11 +134,7 @@ def campaign_section(ch: dict[str, Any]) -> str:
         "Per segment of the previous release: the share of target and of control users who "
         "logged in since, and who moved up a tier, and target minus control with its 95 % "
         "interval; an interval that excludes zero is an effect beyond chance."])
-        + table(["Segment (previous release)", "Target", "Control", "Logged in: target",
-                 "Logged in: control", "Difference (95 % interval)", "Moved up: target",
-                 "Moved up: control", "Difference (95 % interval)"], rows,
-                "Target against control, per segment")
-        + table(["Previous tier", *(f"Now {t}" for t in trans["tiers"])], counts,
+        + tables + table(["Previous tier", *(f"Now {t}" for t in trans["tiers"])], counts,
                 "Tier transitions of the matched users (rows: previous tier)"))
 
 
