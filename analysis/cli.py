@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from analysis.errors import C2CError
+from analysis.errors import C2CError, terminal_safe
 
 #: ``--data PATH``: the raw export; commands fall back to analysis.config.default_data_path.
 data_option = click.option(
@@ -124,11 +124,11 @@ def score_command(input_path: Path, out: Path, rejects: Path | None, model_path:
     result = score.score_file(input_path, model, solution["algorithm"], solution["k"],
                               limits=InputLimits.of(settings.validation))
     if result.extra_columns:
-        click.echo(f"warning: ignoring column(s) not in the schema: "
-                   f"{clip_list(result.extra_columns)}", err=True)
+        click.echo(terminal_safe(f"warning: ignoring column(s) not in the schema: "
+                                 f"{clip_list(result.extra_columns)}"), err=True)
     output.write_outputs(result, out, rejects)
     for line in output.summary_lines(result, settings.scoring.show_rejects, rejects):
-        click.echo(line)
+        click.echo(terminal_safe(line))  # cell text may hold escape sequences
     return 1 if len(result.rejected) else 0
 
 
@@ -297,7 +297,7 @@ def main() -> None:
     try:
         status = cli.main(standalone_mode=False)
     except C2CError as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(terminal_safe(f"error: {err}"), err=True)
         sys.exit(err.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -307,7 +307,7 @@ def main() -> None:
         sys.exit(2)
     except OSError as err:
         where = f" {err.filename}" if err.filename else ""
-        click.echo(f"error: cannot use{where}: {err.strerror or err}", err=True)
+        click.echo(terminal_safe(f"error: cannot use{where}: {err.strerror or err}"), err=True)
         sys.exit(2)
     # Commands return their exit status (0 ok, 1 data problem) or None for 0.
     sys.exit(status if isinstance(status, int) else 0)

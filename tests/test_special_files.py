@@ -78,3 +78,23 @@ def test_replacing_an_output_keeps_its_mode(tmp_path):
     _write_csv_atomic(pd.DataFrame({"a": [1]}), out, guard=False)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert out.read_bytes() == b"a\r\n1\r\n"
+
+
+def test_escape_sequences_never_reach_the_terminal():
+    from analysis.errors import terminal_safe
+
+    hostile = "name\x1b]0;pwned\x07\x1b[2J\x9b31m"
+    shown = terminal_safe(f"line 3: socialNbFollows {hostile!s} is not a whole number\nnext")
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "\\x1b]0;pwned\\x07" in shown and shown.endswith("\nnext")  # visible, escaped
+
+
+def test_a_wide_header_is_checked_for_repeats():
+    """Counted once (collections.Counter), not names.count per name: the quadratic check took
+    27.7 s on a 60,024-column header (issue 22); no timing is asserted here."""
+    from analysis.intake.reader import _header
+
+    names = [f"c{i}" for i in range(5_000)]
+    assert _header((",".join(names) + "\n").encode(), "wide.csv") == names
+    with pytest.raises(InputError, match="repeats column.*'c7'"):
+        _header((",".join([*names, "c7", "c7"]) + "\n").encode(), "wide.csv")

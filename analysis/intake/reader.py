@@ -12,6 +12,7 @@ import codecs
 import csv
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,7 +171,7 @@ def _header(data: bytes, label: str) -> list[str]:
             if sep in names[0]:
                 raise _fail(label, f"the header is a single column containing '{sep}', so the "
                                    f"file is {word}-separated; expected comma-separated values")
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)  # linear
     if repeated:
         raise _fail(label, f"the header repeats column(s) {', '.join(map(repr, repeated))}")
     return names
