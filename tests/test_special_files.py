@@ -98,3 +98,15 @@ def test_a_wide_header_is_checked_for_repeats():
     assert _header((",".join(names) + "\n").encode(), "wide.csv") == names
     with pytest.raises(InputError, match="repeats column.*'c7'"):
         _header((",".join([*names, "c7", "c7"]) + "\n").encode(), "wide.csv")
+
+
+def test_lines_ending_with_a_bare_cr_read_like_lf(tmp_path):
+    from analysis.intake.reader import read_raw_table
+    from tests.synthetic import make_users
+
+    text = make_users(20, seed=1).to_csv(index=False, lineterminator="\n")
+    (tmp_path / "lf.csv").write_text(text, encoding="utf-8", newline="")
+    (tmp_path / "cr.csv").write_text(text.replace("\n", "\r"), encoding="utf-8", newline="")
+    lf = read_raw_table(tmp_path / "lf.csv", LIMITS)
+    cr = read_raw_table(tmp_path / "cr.csv", LIMITS)
+    pd.testing.assert_frame_equal(lf, cr)

@@ -143,7 +143,8 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _check_text(data: bytes, label: str) -> bytes:
-    """``data`` without a UTF-8 BOM, after checking it is non-empty UTF-8 text (no NUL bytes)."""
+    """``data`` without a UTF-8 BOM, after checking it is non-empty UTF-8 text (no NUL bytes);
+    a file whose lines end with CR alone gets LF line ends."""
     data = data.removeprefix(codecs.BOM_UTF8)
     if not data.strip():
         raise _fail(label, "the file is empty")
@@ -157,6 +158,8 @@ def _check_text(data: bytes, label: str) -> bytes:
         raise _fail(label, f"the text is not UTF-8 (byte 0x{data[err.start]:02X} at offset "
                            f"{err.start}, line {_line_of(data, err.start)}); "
                            "re-save it as UTF-8") from None
+    if b"\r" in data and b"\n" not in data:  # classic Mac line ends: CR alone ends a line
+        data = data.replace(b"\r", b"\n")   # (as the browser scorer reads them)
     return data
 
 
