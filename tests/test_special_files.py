@@ -110,3 +110,26 @@ def test_lines_ending_with_a_bare_cr_read_like_lf(tmp_path):
     lf = read_raw_table(tmp_path / "lf.csv", LIMITS)
     cr = read_raw_table(tmp_path / "cr.csv", LIMITS)
     pd.testing.assert_frame_equal(lf, cr)
+
+
+@pytest.mark.parametrize(("tamper", "words"), [
+    (lambda m: m["solutions"][0]["centroids"][0].pop(), "does not hold k centroids"),
+    (lambda m: m["features"][0].update(column="notAColumn"), "unknown column 'notAColumn'"),
+    (lambda m: m.pop("segments"), "no segments"),
+    (lambda m: m["segments"]["tier_of_type"].popitem(), "every type's tier"),
+    (lambda m: m["solutions"][0]["centroids"][0].__setitem__(0, "x"), "finite numbers"),
+])
+def test_a_tampered_model_is_named_not_a_traceback(tmp_path, tamper, words):
+    import json
+
+    from analysis.scoring.score import load_model
+    from tests.scoring_helpers import build_test_model, write_model
+    from tests.synthetic import make_users
+
+    model = build_test_model(make_users(300, seed=0))
+    tamper(model)
+    path = write_model(model, tmp_path / "model.json")
+    with pytest.raises(InputError, match=words) as err:
+        load_model(path)
+    assert err.value.exit_code == 2 and "model.json" in str(err.value)
+    json.loads(path.read_text())  # still valid JSON: the content, not the syntax, is wrong

@@ -94,3 +94,54 @@ def find_solution(model: dict[str, Any], algorithm: str | None = None,
             return sol
     available = sorted({(s["algorithm"], s["k"]) for s in model["solutions"]})
     raise KeyError(f"no solution for algorithm={algorithm} k={k}; available: {available}")
+
+
+def _numbers(values: Any, n: int | None = None) -> bool:
+    """A list of ``n`` (any number when None) finite numbers."""
+    import math
+
+    return (isinstance(values, list) and (n is None or len(values) == n)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in values))
+
+
+def model_problems(model: dict[str, Any]) -> list[str]:
+    """What makes ``model`` unusable for scoring, in words (empty: usable). Checks the parts
+    the scorers index into, so a tampered file is named instead of failing mid-way."""
+    problems: list[str] = []
+    required = model.get("required_columns")
+    features = model.get("features")
+    if not (isinstance(required, list) and required and all(isinstance(c, str)
+                                                            for c in required)):
+        return ["required_columns is not a list of column names"]
+    if not (isinstance(features, list) and features):
+        return ["features is not a list of features"]
+    keys = ("name", "column", "offset", "cap", "lo", "hi", "invert", "key_limit")
+    for j, p in enumerate(features):
+        if not isinstance(p, dict) or any(k not in p for k in keys):
+            problems.append(f"feature {j} lacks one of {', '.join(keys)}")
+        elif p["column"] not in required or p["column"] not in COLUMNS:
+            problems.append(f"feature {j} reads the unknown column {p['column']!r}")
+    if model.get("recency_column") not in required:
+        problems.append("recency_column is not a required column")
+    kinds = model.get("kinds") or {}
+    problems += [f"no kind for column {c!r}" for c in required if c not in kinds]
+    for i, sol in enumerate(model.get("solutions") or []):
+        k = sol.get("k") if isinstance(sol, dict) else None
+        centroids = sol.get("centroids") if isinstance(sol, dict) else None
+        if not isinstance(k, int) or not isinstance(centroids, list) or len(centroids) != k \
+                or not all(_numbers(c, len(features)) for c in centroids):
+            problems.append(f"solution {i} does not hold k centroids of {len(features)} "
+                            "finite numbers")
+    seg = model.get("segments")
+    if not isinstance(seg, dict):
+        return [*problems, "no segments"]
+    types, tier_of = seg.get("types") or [], seg.get("tier_of_type") or {}
+    roles = seg.get("roles") or []
+    if not types or len(types) != len(roles) * 3 or set(tier_of) != set(types) \
+            or not set(tier_of.values()) <= set(model.get("tiers") or []) \
+            or set(seg.get("groups") or {}) != set(types) or not isinstance(seg.get("maps"), dict):
+        problems.append("segments do not define every type's tier, group and map")
+    if not isinstance(seg.get("recent_days"), int):
+        problems.append("segments hold no recent cut (recent_days)")
+    return problems

@@ -62,7 +62,7 @@ from analysis.intake.files import display_path
 from analysis.intake.reader import InputLimits, coerce_types, read_payload, read_raw_table
 from analysis.intake.schema import ID_COLUMN
 from analysis.scoring.keys import integer_keys, stored_labels
-from analysis.scoring.model import MODEL_SCHEMA_VERSION, find_solution
+from analysis.scoring.model import MODEL_SCHEMA_VERSION, find_solution, model_problems
 from analysis.scoring.nearest import assign_nearest
 from analysis.scoring.rules import (
     DAYS_COLUMN,
@@ -131,6 +131,8 @@ def load_model(path: str | Path) -> dict[str, Any]:
         for key in ("features", "solutions", "required_columns", "chosen", "tiers"):
             if not model.get(key):
                 problems.append(f"no {key}")
+        if not problems:
+            problems = model_problems(model)
     if problems:
         raise InputError(f"Cannot use the model {label}: {'; '.join(problems)}; "
                          "run `c2c segment` to write it again.")
