@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,9 @@ def test_every_table_downloads_as_csv_with_its_rows(open_page):
             rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
             body = table.locator("tbody tr").count()
             assert len(rows) == body + 1, f"{name}: table {i}: {len(rows)} CSV rows, {body} shown"
+            grouped = [c for row in rows for c in row
+                       if re.fullmatch(r"[\u2212-]?\d{1,3}(,\d{3})+(\.\d+)?", c)]
+            assert grouped == [], f"{name}: table {i}: counts exported as text {grouped[:3]}"
 
 
 def test_dark_mode_follows_the_theme_switcher_and_charts_re_theme(open_page):

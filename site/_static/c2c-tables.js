@@ -7,8 +7,19 @@
 
   var PLAIN_NUMBER = /^[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)%?$/;
 
+  var GROUPED_NUMBER = /^[\u2212-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$/;
+  var SIGNED_NUMBER = /^\u2212[0-9]+(?:\.[0-9]+)?$/;
+
+  /* A number as the page writes it ("98,913", "\u22120.04") as a spreadsheet reads it
+   * ("98913", "-0.04"); any other text unchanged. */
+  function plainNumber(value) {
+    if (GROUPED_NUMBER.test(value)) { return value.replace(/,/g, "").replace("\u2212", "-"); }
+    if (SIGNED_NUMBER.test(value)) { return value.replace("\u2212", "-"); }
+    return value;
+  }
+
   function cell(text) {
-    var value = text.replace(/\s+/g, " ").trim();
+    var value = plainNumber(text.replace(/\s+/g, " ").trim());
     if (/^[=+\-@\t\r]/.test(value) && !PLAIN_NUMBER.test(value)) { value = "'" + value; }
     return /[",\n\r]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
   }
