@@ -144,3 +144,11 @@ def test_difference_interval_and_empty_groups():
     assert d["low"] == pytest.approx(0.2 - half, abs=1e-6)
     assert difference(1, 10, 0, 0)["difference"] is None
     assert measure(None, pd.DataFrame(), np.array([]))["measured"] is False
+
+
+def test_an_export_older_than_the_previous_one_is_not_measured():
+    labels, nxt, tiers = _previous_and_next(uplift=0.0, seed=6)
+    older = labels.rename(columns={"daysSinceLastLogin": "d", "seniority": "s"})
+    back = nxt.assign(seniority=older["s"].to_numpy() - 30)  # sign-up ages shrank: time ran back
+    result = measure(labels, back, tiers)
+    assert result["measured"] is False and "not later" in result["why"]

@@ -58,6 +58,10 @@ def measure(previous: pd.DataFrame | None, users: pd.DataFrame, tiers: np.ndarra
     if both.empty:
         return {"measured": False, "matched": 0}
     elapsed = float(np.median(both["new_seniority"] - both[SENIORITY]))
+    if elapsed <= 0:  # an older or the same export: nothing could have moved since
+        return {"measured": False, "matched": int(len(both)), "elapsed_days": elapsed,
+                "why": "this export is not later than the previous one (the matched users' "
+                       "sign-up ages did not grow)"}
     rank = {t: i for i, t in enumerate(TIERS)}
     old_rank = both["tier"].astype(str).map(rank).to_numpy()
     new_rank = both["new_tier"].astype(str).map(rank).to_numpy()
