@@ -32,15 +32,23 @@ def stability(jaccard: float, minimum: float) -> str:
             f"end up together again ({verdict}; the bar is {f.share(minimum)}).")
 
 
+#: Silhouette bands (lowest value of each) and their words for analysts and for marketers.
+SILHOUETTE_WORDS = ((0.7, "clearly apart on average", "clearly different from each other on "
+                     "average"),
+                    (0.5, "reasonably apart, with real overlap",
+                     "different on average, with real overlap"),
+                    (-1.0, "only weakly apart", "only a little different from each other"))
+
+
+def _silhouette_words(value: float, plain: bool) -> str:
+    band = next(b for b in SILHOUETTE_WORDS if value >= b[0])
+    return band[2] if plain else band[1]
+
+
 def silhouette(value: float, weakest: float) -> str:
     """The chosen solution's silhouette and its weakest cluster, in words."""
-    if value >= 0.7:
-        strength = "clearly apart on average"
-    elif value >= 0.5:
-        strength = "reasonably apart, with real overlap"
-    else:
-        strength = "only weakly apart"
-    line = f"Groups are {strength} (silhouette {f.index(value)}, from -1 to 1)"
+    line = (f"Groups are {_silhouette_words(value, plain=False)} (silhouette "
+            f"{f.index(value)}, from -1 to 1)")
     if weakest < 0:
         return (line + f", partly because most users share one dormant profile; the weakest "
                 f"group's users sit nearer another group than their own on average "
@@ -50,13 +58,7 @@ def silhouette(value: float, weakest: float) -> str:
 
 def plain_silhouette(value: float, weakest: float) -> str:
     """The silhouette in a marketer's words (no statistic: the number is on Comparison)."""
-    if value >= 0.7:
-        strength = "clearly different from each other on average"
-    elif value >= 0.5:
-        strength = "different on average, with real overlap"
-    else:
-        strength = "only a little different from each other"
-    line = f"The groups of users are {strength}"
+    line = f"The groups of users are {_silhouette_words(value, plain=True)}"
     if weakest < 0:
         return (line + ", mostly because most users share the same profile of no activity; the "
                 "least distinct group blends into its neighbours, so read it as a band, not "
