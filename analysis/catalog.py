@@ -57,7 +57,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact("profiles.json", "profiles of every cluster and tier in raw units"),
     Artifact("pca.json", "PCA of the features and a fixed-size sample of users on it"),
     Artifact("dendrogram.json", "the top of the Ward tree and its cut heights"),
-    Artifact("model.json", "what a scorer needs: transform, centroids, tier map"),
+    Artifact("model.json", "what a scorer needs: transform, centroids, tier rule, segments"),
     Artifact("labels.parquet", "one row per user: cluster per solution, tier, segment, reason, "
                                "channel, group; what the campaign files are written from"),
     Artifact("campaigns.json", "per segment the target / control split and the smallest "
