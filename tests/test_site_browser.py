@@ -417,8 +417,8 @@ def test_campaign_sizing_filters_the_aggregates_and_exports_them(open_page):
 #: The check's function (the file's leading comment cut: Playwright calls a function text).
 CONTRAST_JS = (Path(__file__).parent / "chart_contrast.js").read_text(
     encoding="utf-8").split("*/", 1)[1].strip()
-CHART_PAGES = ("index", "segments", "explore", "comparison", "kmeans", "hierarchical",
-               "exploration", "data", "method", "changes")
+CONTRAST_PAGES = ("index", "segments", "explore", "comparison", "kmeans", "hierarchical",
+                  "exploration", "data", "method", "changes")
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
@@ -426,7 +426,7 @@ def test_every_chart_text_meets_aa_contrast_in_both_modes(open_page, mode):
     """Computed colours of every SVG text against the mark or background behind it, every
     chart of every page, light and dark (the theme switcher's mode)."""
     failures = {}
-    for name in CHART_PAGES:
+    for name in CONTRAST_PAGES:
         page, watch = open_page(name, color_scheme=mode)
         page.evaluate(f"() => {{ document.documentElement.dataset.theme = '{mode}'; }}")
         page.wait_for_timeout(1500)  # charts re-theme on the switch
