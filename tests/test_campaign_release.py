@@ -53,3 +53,4 @@ def test_the_next_release_measures_the_planted_uplift(two_releases):
     assert pooled and all(d["difference"] > 0 for d in pooled)  # 40 points planted
     page = (home.site / "changes.html").read_text(encoding="utf-8")
     assert "Did the campaign work?" in page and "target against control" in page
+    assert "Tier transitions of the matched users" in page

@@ -19,6 +19,7 @@ from analysis.report.charts.changes import (
     validation_counts,
     validation_table,
 )
+from analysis.report.charts.models import matrix_heatmap
 from analysis.report.charts.present import load
 from analysis.report.charts.render import chart_html
 from analysis.report.pages.html import block, bullet_list, esc, paragraphs, table
@@ -134,7 +135,11 @@ def campaign_section(ch: dict[str, Any]) -> str:
         "Per segment of the previous release: the share of target and of control users who "
         "logged in since, and who moved up a tier, and target minus control with its 95 % "
         "interval; an interval that excludes zero is an effect beyond chance."])
-        + tables + table(["Previous tier", *(f"Now {t}" for t in trans["tiers"])], counts,
+        + tables + chart_html(*matrix_heatmap(
+            trans["counts"], trans["tiers"], trans["tiers"], "Tier in the previous release",
+            "Tier now", "Tier transitions of the matched users",
+            "Rows: the previous tier; the diagonal kept its tier"))
+        + table(["Previous tier", *(f"Now {t}" for t in trans["tiers"])], counts,
                 "Tier transitions of the matched users (rows: previous tier)"))
 
 
