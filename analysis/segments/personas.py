@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.clustering.distinct import Distinct
 from analysis.clustering.threshold_tree import apply_tree, fit_threshold_tree, leaf_paths
+from analysis.features.transform import transform
 from analysis.segments.profiles import group_profiles
 from analysis.vocabulary import TIERS
 
@@ -30,10 +31,7 @@ FEATURE_WORDS = {"followers_excess": ("followers", None), "follows_excess": ("fo
 
 def scaled_value(param: dict[str, Any], raw: float) -> float:
     """:func:`analysis.features.transform.transform` of one raw value of one feature."""
-    span = param["hi"] - param["lo"] if param["hi"] > param["lo"] else 1.0
-    logged = min(np.log1p(max(raw - param["offset"], 0.0)), param["cap"])
-    scaled = min(max((logged - param["lo"]) / span, 0.0), 1.0)
-    return 1.0 - scaled if param["invert"] else scaled
+    return float(transform(pd.DataFrame({param["column"]: [float(raw)]}), [param])[0, 0])
 
 
 def raw_threshold(param: dict[str, Any], threshold: float) -> int:
